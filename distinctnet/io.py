@@ -1,0 +1,58 @@
+"""Atomic file writes: write to a temporary name in the same folder, then rename."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_json(path: str | os.PathLike, obj) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+
+
+def encode_image(img: np.ndarray, ext: str, quality: int = 95) -> bytes:
+    """Encode an RGB (HxWx3) or single-channel image; ``ext`` is '.jpg' or '.png'."""
+    import cv2
+
+    if img.ndim == 3 and img.shape[2] == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext in (".jpg", ".jpeg") else [cv2.IMWRITE_PNG_COMPRESSION, 3]
+    ok, buf = cv2.imencode(ext, img, params)
+    if not ok:
+        raise ValueError(f"could not encode image as {ext}")
+    return buf.tobytes()
+
+
+def atomic_imwrite(path: str | os.PathLike, img: np.ndarray, quality: int = 95) -> None:
+    atomic_write_bytes(path, encode_image(img, Path(path).suffix.lower(), quality))
+
+
+def imread_rgb(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as RGB uint8; raises UserError naming the file when it cannot be read."""
+    import cv2
+
+    from .errors import fail
+
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise fail(path, "cannot read image (missing, truncated or not an image)")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
