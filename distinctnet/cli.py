@@ -15,6 +15,7 @@ from .errors import UserError
 # name -> (module, one-line help). Only subcommands that exist are listed.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("eval.bench", "model and labelling speed (params, ms per pair, pairs/s)"),
+    "eval": ("eval.cli", "score predicted masks against a labelled-recording tree"),
 }
 
 
