@@ -1,0 +1,134 @@
+"""``distinctnet eval``: score predicted masks against a labelled-recording tree.
+
+    distinctnet eval --data GT --pred PRED --json scores.json --report report/   # score an existing prediction
+    distinctnet eval --data GT --checkpoint model.safetensors --json scores.json  # label GT's images first
+
+Without ``--pred`` the labeller (``distinctnet.label.runner.label_recordings``) runs over the images of
+``--data`` into ``--out`` (default: a temporary folder, removed afterwards), timed; the JSON's ``run``
+section then holds pairs/s and the model's parameter count. The JSON schema is in ``eval/SCHEMA.md``.
+"""
+from __future__ import annotations
+
+import argparse
+
+CLASS_HELP = "background, foreground, robot, arm, gripper, object, distractor"
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, metavar="ROOT", help="ground-truth labelled-recording tree")
+    p.add_argument("--pred", metavar="PRED", help="predicted tree to score (same layout, same video names)")
+    p.add_argument("--checkpoint", metavar="C", help="model to run the labeller with when --pred is not given")
+    p.add_argument("--out", metavar="DIR", help="where the labeller writes its masks (default: temporary)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda (labeller only; default auto)")
+    p.add_argument("--json", metavar="FILE", help="write the scores (schema in eval/SCHEMA.md)")
+    p.add_argument("--report", metavar="DIR", help="write a Markdown report with plots and worst-frame overlays")
+    p.add_argument("--classes", type=_csv, metavar="LIST", help=f"classes to score (default all: {CLASS_HELP})")
+    p.add_argument("--motion-parts", type=_csv, default=["robot", "foreground"], metavar="LIST",
+                   help="classes for the motion-stop curve (default robot,foreground)")
+    p.add_argument("--videos", type=_csv, metavar="LIST", help="score only these videos")
+    p.add_argument("--skip-first-and-last", action="store_true",
+                   help="J&F: skip each video's first and last frame (DAVIS semi-supervised protocol)")
+    p.add_argument("--worst", type=int, default=20, help="worst frames to list (default 20)")
+    p.add_argument("--overlays", type=int, default=12, help="worst frames drawn in the report (default 12)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run_labeller(data: str, out: str, checkpoint: str, device: str) -> dict:
+    """Label ``data``'s images into ``out`` with the model; returns the ``run`` section of the scores."""
+    import time
+
+    from distinctnet.errors import UserError, fail
+    from distinctnet.layout import Recording
+
+    try:
+        from distinctnet.label.runner import label_recordings
+    except ImportError:
+        raise UserError("labeller not available (distinctnet.label.runner.label_recordings is missing); "
+                        "label the recordings first and pass --pred") from None
+    from pathlib import Path
+
+    if not Path(checkpoint).is_file():
+        raise fail(checkpoint, "checkpoint not found")
+    t0 = time.perf_counter()
+    info = label_recordings(data, out, checkpoint=checkpoint, device=device)
+    seconds = time.perf_counter() - t0
+    info = info if isinstance(info, dict) else {}
+    pairs = info.get("pairs")
+    if pairs is None:  # one pair (target, reference) per labelled frame
+        rec = Recording(out)
+        pairs = sum(rec.num_frames(v) for v in rec.videos)
+    seconds = float(info.get("seconds", seconds))
+    return {"checkpoint": str(checkpoint), "device": str(info.get("device", device)), "pairs": int(pairs),
+            "seconds": seconds, "pairs_per_s": pairs / seconds if seconds > 0 else None,
+            "parameters": info.get("parameters", parameter_count(checkpoint)), "pred_root": str(out)}
+
+
+def parameter_count(checkpoint: str) -> int | None:
+    """Number of parameters of the checkpoint's network (None when the model code cannot load it)."""
+    try:
+        from distinctnet.modeling import load_checkpoint
+    except ImportError:
+        return None
+    model = load_checkpoint(checkpoint, map_location="cpu")
+    return int(sum(p.numel() for p in model.parameters()))
+
+
+def print_summary(result: dict) -> None:
+    def f(v):
+        return "   -" if v is None else f"{v:5.1f}"
+
+    print(f"{result['summary']['videos']} videos, {result['summary']['frames']} frames")
+    print("IoU  " + "  ".join(f"{c} {f(r['iou'])}" for c, r in result["iou"].items()))
+    print("J&F  " + "  ".join(f"{p} {f(r['JF'])}" for p, r in result["jf"].items()))
+    for p, r in result["motion_stop"]["parts"].items():
+        if r["videos"]:
+            print(f"motion stop {p}: kept after {result['motion_stop']['kept_after']} static frames "
+                  f"{f(r['kept'])} % ({len(r['videos'])} videos)")
+    if result.get("run"):
+        r = result["run"]
+        print(f"labeller: {r['pairs']} pairs in {r['seconds']:.1f} s = {r['pairs_per_s'] or 0:.2f} pairs/s, "
+              f"{r['parameters']} parameters")
+
+
+def run(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    from distinctnet.errors import UserError
+    from distinctnet.io import atomic_write_json
+
+    from .metrics import CLASSES
+    from .report import write_report
+    from .score import score
+
+    if args.worst < 0 or args.overlays < 0:
+        raise UserError("--worst and --overlays must be >= 0")
+    tmp = None
+    try:
+        run_info = None
+        pred = args.pred
+        if pred is None:
+            if not args.checkpoint:
+                raise UserError("give --pred (a predicted tree) or --checkpoint (a model to label --data with)")
+            pred = args.out or (tmp := tempfile.mkdtemp(prefix="distinctnet-eval-"))
+            run_info = run_labeller(args.data, pred, args.checkpoint, args.device)
+        result = score(args.data, pred, args.classes or CLASSES, motion_parts=args.motion_parts,
+                       skip_first_and_last=args.skip_first_and_last, worst_k=args.worst,
+                       videos=args.videos, progress=not args.quiet)
+        result["run"] = run_info
+        if run_info and tmp:
+            run_info["pred_root"] = None  # removed below
+        if args.json:
+            atomic_write_json(args.json, result)
+        if args.report:
+            md = write_report(result, args.report, gt_root=args.data, pred_root=pred, overlays=args.overlays)
+            print(f"report: {md}")
+        print_summary(result)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0

@@ -1,0 +1,221 @@
+"""eval.score / motion_stop / report / cli on tiny labelled-recording trees written with VideoWriter."""
+import json
+
+import numpy as np
+import pytest
+
+from distinctnet.errors import UserError
+from distinctnet.layout import VideoWriter
+from eval.jf import boundary_f
+from eval.motion_stop import curve, motion_stop, video_ratios
+from eval.score import SCHEMA_VERSION, score
+
+SHAPE = (48, 64)
+
+
+def box(y0, y1, x0, x1, shape=SHAPE):
+    m = np.zeros(shape, bool)
+    m[y0:y1, x0:x1] = True
+    return m
+
+
+def scene(dx=0):
+    """Robot 10x20 at rows 10-20, cols 8-28 with a 4-px gripper at its right end; a 10x10 object."""
+    return {"robot": box(10, 20, 8 + dx, 28 + dx), "gripper": box(10, 20, 24 + dx, 28 + dx),
+            "object": box(30, 40, 40 + dx, 50 + dx)}
+
+
+def rgb(i):
+    g = np.zeros(SHAPE + (3,), np.uint8)
+    g[..., 0] = np.linspace(0, 200, SHAPE[1], dtype=np.uint8)[None]
+    g[..., 1] = 20 * i
+    return g
+
+
+def write_tree(root, pred_shift=0, shrink_after_stop=True, images=True):
+    """Video 'a': all parts annotated, 3 static-geometry frames. Video 'm': robot-only, 10 frames, stop at 4;
+    in the prediction the robot box loses one row per static frame. Video 'n': robot-only, stop at 2, the
+    prediction is half the box throughout."""
+    with VideoWriter(root, "a", write_images=images) as w:
+        for i in range(3):
+            w.write(rgb(i), scene(pred_shift))
+    gt_robot = box(5, 15, 5, 15)
+    with VideoWriter(root, "m", annotated_parts=["robot"], static_from=4, write_images=images) as w:
+        for i in range(10):
+            k = max(0, i - 3) if shrink_after_stop else 0
+            w.write(rgb(i), {"robot": box(5, 15 - k, 5, 15)})
+    with VideoWriter(root, "n", annotated_parts=["robot"], static_from=2, write_images=images) as w:
+        for i in range(6):
+            w.write(rgb(i), {"robot": box(5, 10, 5, 15) if shrink_after_stop else gt_robot})
+    return root
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory):
+    base = tmp_path_factory.mktemp("trees")
+    gt = write_tree(base / "gt", shrink_after_stop=False)
+    perfect = write_tree(base / "perfect", shrink_after_stop=False, images=False)
+    shifted = write_tree(base / "shifted", pred_shift=4, images=False)
+    return gt, perfect, shifted
+
+
+def test_perfect_prediction_scores_100(trees):
+    gt, perfect, _ = trees
+    r = score(gt, perfect, progress=False)
+    assert r["schema_version"] == SCHEMA_VERSION
+    assert r["summary"]["videos"] == 3 and r["summary"]["frames"] == 19
+    for c in ("background", "foreground", "robot", "arm", "gripper", "object"):
+        assert r["iou"][c]["iou"] == 100.0, c
+    assert r["iou"]["distractor"]["iou"] is None            # never in GT, never predicted
+    assert r["iou"]["robot"]["frames"] == 19 and r["iou"]["object"]["frames"] == 3
+    for p in ("robot", "arm", "gripper", "object", "foreground"):
+        assert r["jf"][p] == {"J": 100.0, "F": 100.0, "JF": 100.0, "videos": 3 if p == "robot" else 1}
+    assert r["jf"]["distractor"]["JF"] is None
+    assert r["worst_frames"] and all(w["score"] == 100.0 for w in r["worst_frames"])
+    json.dumps(r, allow_nan=False)  # JSON-ready, no NaN
+
+
+def test_shifted_prediction_known_values(trees):
+    gt, _, shifted = trees
+    r = score(gt, shifted, progress=False, kept_after=3, worst_k=4)
+    iou = {c: v["iou"] for c, v in r["iou"].items()}
+    # video 'a': every box shifted right by 4 px. Robot 20 wide: 16 / 24. Videos m, n add their own counts.
+    a = next(v for v in r["videos"] if v["video"] == "a")
+    assert a["scored"] == ["background", "foreground", "robot", "arm", "gripper", "object", "distractor"]
+    assert a["iou"]["robot"] == pytest.approx(100 * 16 / 24)
+    assert a["iou"]["arm"] == pytest.approx(100 * 12 / 20)      # arm 16 wide
+    assert a["iou"]["gripper"] == 0.0                           # 4 wide, moved 4
+    assert a["iou"]["object"] == pytest.approx(100 * 6 / 14)
+    assert a["iou"]["distractor"] is None
+    assert a["iou"]["foreground"] == pytest.approx(100 * 220 / 380)
+    assert a["iou"]["background"] == pytest.approx(100 * (48 * 64 - 380) / (48 * 64 - 220))
+    # dataset-level values for classes only 'a' annotates are the same; robot adds m and n
+    assert iou["object"] == pytest.approx(100 * 6 / 14) and iou["arm"] == pytest.approx(60.0)
+    tp = 3 * 160 + sum(100 - 10 * max(0, i - 3) for i in range(10)) + 6 * 50
+    fn = 3 * 40 + sum(10 * max(0, i - 3) for i in range(10)) + 6 * 50
+    assert r["iou"]["robot"]["tp"] == tp and r["iou"]["robot"]["fn"] == fn and r["iou"]["robot"]["fp"] == 3 * 40
+    assert iou["robot"] == pytest.approx(100 * tp / (tp + fn + 3 * 40))
+    # J&F of 'a' robot: J per frame 66.7; F the boundary F of the two boxes
+    g, p = scene(0), scene(4)
+    assert a["jf"]["robot"]["J"] == pytest.approx(100 * 16 / 24)
+    assert a["jf"]["robot"]["F"] == pytest.approx(boundary_f(p["robot"], g["robot"]))
+    assert 0 < a["jf"]["robot"]["F"] < 100
+    # worst frames: ascending, 4 of them, all from the shifted video 'a'
+    scores = [w["score"] for w in r["worst_frames"]]
+    assert len(scores) == 4 and scores == sorted(scores)
+    assert r["worst_frames"][0]["video"] == "m" and r["worst_frames"][0]["score"] == pytest.approx(40.0)
+    # motion stop: 'm' keeps 100 - 10 t % (a row lost per static frame); 'n' keeps 100 % (base IoU 50);
+    # t = 3 -> mean 85, std 15
+    rob = r["motion_stop"]["parts"]["robot"]
+    assert rob["videos"] == ["m", "n"]
+    assert rob["kept"] == pytest.approx(85.0) and rob["kept_std"] == pytest.approx(15.0) and rob["kept_n"] == 2
+    t6 = next(c for c in rob["curve"] if c["t"] == 6)
+    assert t6["n"] == 1 and t6["mean"] == pytest.approx(40.0)   # only 'm' is that long
+    assert r["motion_stop"]["parts"]["foreground"]["videos"] == []   # m, n do not annotate it
+
+
+def test_motion_stop_functions():
+    assert video_ratios([50, 40, 20, 10], 2) == [100.0, 50.0, 25.0]
+    assert video_ratios([50, 40, None, 10], 2) == [100.0, None, 25.0]
+    assert video_ratios([50, 0.0, 20], 2) is None          # nothing to keep
+    assert video_ratios([50, 40], None) is None and video_ratios([50, 40], 0) is None
+    assert video_ratios([50, 40], 2) is None               # stop at/after the end
+    c = curve([[100.0, 50.0], [100.0, 100.0, 80.0]])
+    assert [row["n"] for row in c] == [2, 2, 1]
+    assert c[1]["mean"] == 75.0 and c[1]["std"] == 25.0 and c[1]["q25"] == 62.5 and c[1]["median"] == 75.0
+    s = motion_stop({"x": {"robot": [50, 40, 20]}, "y": {"object": [1, 2]}}, {"x": 1, "y": 1},
+                    parts=["robot"], kept_after=1)
+    assert s["parts"]["robot"]["kept"] == pytest.approx(80.0) and s["parts"]["robot"]["videos"] == ["x"]
+
+
+def test_bad_input_is_a_user_error(trees, tmp_path):
+    gt, perfect, _ = trees
+    with VideoWriter(tmp_path / "few", "a", write_images=False) as w:
+        w.write(None, scene())
+    with pytest.raises(UserError, match="no prediction for video 'm'"):
+        score(gt, tmp_path / "few", progress=False, videos=["m", "a"])
+    with pytest.raises(UserError, match="prediction has 1 frames, ground truth has 3"):
+        score(gt, tmp_path / "few", progress=False, videos=["a"])
+    small = tmp_path / "small"
+    with VideoWriter(small, "a", write_images=False) as w:
+        for _ in range(3):
+            w.write(None, {"robot": np.zeros((24, 32), bool)})
+    with pytest.raises(UserError, match=r"mask/a/000/00000.png: mask is 32x24, ground truth is 64x48"):
+        score(gt, small, progress=False, videos=["a"])
+    with pytest.raises(UserError, match="unknown class 'hand'"):
+        score(gt, perfect, ["robot", "hand"], progress=False)
+    with pytest.raises(UserError, match="not a folder"):
+        score(tmp_path / "nope", perfect, progress=False)
+
+
+def test_report_files(trees, tmp_path):
+    import cv2
+
+    from eval.report import write_report
+
+    gt, _, shifted = trees
+    r = score(gt, shifted, progress=False, kept_after=3, worst_k=5)
+    md = write_report(r, tmp_path / "rep", overlays=3)
+    text = md.read_text()
+    assert "| robot |" in text and "## J&F per part" in text and "![motion stop](motion_stop.png)" in text
+    assert "| a | 3 |" in text
+    for name in ("scores.png", "motion_stop.png"):
+        img = cv2.imread(str(tmp_path / "rep" / name))
+        assert img is not None and img.shape[0] > 100
+    worst = sorted((tmp_path / "rep" / "worst").glob("*.png"))
+    assert len(worst) == 3
+    first = r["worst_frames"][0]
+    assert worst[0].name == f"01_{first['video']}_{first['frame']:05d}.png"
+    # worst: m frame 9 (robot IoU 40), then the three frames of 'a' (mean IoU 45.5): one panel per class
+    assert [(w["video"], w["frame"]) for w in r["worst_frames"][:4]] == [("m", 9), ("a", 0), ("a", 1), ("a", 2)]
+    assert cv2.imread(str(worst[0])).shape == (22 + SHAPE[0], SHAPE[1], 3)
+    sheet = cv2.imread(str(worst[1]))[..., ::-1]
+    assert sheet.shape == (2 * (22 + SHAPE[0]), 3 * SHAPE[1], 3)   # 6 panels (background left out), 3 a row
+    # the overlay shows errors: red (false positive) and blue (missed) pixels are there for the shifted robot
+    red = (sheet[..., 0] > 150) & (sheet[..., 1] < 90) & (sheet[..., 2] < 90)
+    blue = (sheet[..., 2] > 150) & (sheet[..., 0] < 90)
+    assert red.sum() > 20 and blue.sum() > 20
+
+
+def test_cli_scores_a_prediction(trees, tmp_path, capsys):
+    from distinctnet.cli import main
+
+    gt, _, shifted = trees
+    out_json = tmp_path / "s.json"
+    rc = main(["eval", "--data", str(gt), "--pred", str(shifted), "--json", str(out_json),
+               "--report", str(tmp_path / "rep"), "--quiet", "--worst", "3", "--overlays", "1"])
+    assert rc == 0
+    r = json.loads(out_json.read_text())
+    assert r["schema_version"] == SCHEMA_VERSION and r["run"] is None and len(r["worst_frames"]) == 3
+    assert r["iou"]["object"]["iou"] == pytest.approx(100 * 6 / 14)
+    assert (tmp_path / "rep" / "report.md").exists()
+    assert "J&F" in capsys.readouterr().out
+    assert main(["eval", "--data", str(gt)]) == 1
+    assert "give --pred" in capsys.readouterr().err
+
+
+def test_cli_runs_the_labeller(trees, tmp_path, monkeypatch):
+    """Without --pred the labeller writes a tree that is then scored; the run section is filled in."""
+    import distinctnet.label.runner as runner
+    import eval.cli as ecli
+    from distinctnet.cli import main
+
+    gt, _, _ = trees
+    calls = []
+
+    def fake_label(data, out, checkpoint=None, device=None):
+        calls.append((data, out, checkpoint, device))
+        write_tree(out, shrink_after_stop=False, images=False)
+
+    monkeypatch.setattr(runner, "label_recordings", fake_label, raising=False)
+    monkeypatch.setattr(ecli, "parameter_count", lambda c: 1234)
+    ckpt = tmp_path / "m.safetensors"
+    ckpt.write_bytes(b"x")
+    out_json = tmp_path / "s.json"
+    assert main(["eval", "--data", str(gt), "--checkpoint", str(ckpt), "--json", str(out_json),
+                 "--device", "cpu", "--quiet", "--out", str(tmp_path / "pred")]) == 0
+    r = json.loads(out_json.read_text())
+    assert calls and calls[0][2:] == (str(ckpt), "cpu")
+    assert r["iou"]["robot"]["iou"] == 100.0
+    assert r["run"]["pairs"] == 19 and r["run"]["parameters"] == 1234 and r["run"]["pairs_per_s"] > 0
+    assert (tmp_path / "pred" / "meta.json").exists()   # --out keeps the predictions
