@@ -1,0 +1,27 @@
+"""Device selection and mixed precision, so no code path hard-codes `.cuda()`."""
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import torch
+
+from .errors import UserError
+
+
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
+    """'auto' -> CUDA when available, else CPU. Asking for CUDA on a machine without it is a user error."""
+    if isinstance(name, torch.device):
+        return name
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"--device {name}: CUDA is not available on this machine (use --device cpu or auto)")
+    return dev
+
+
+def autocast(device: torch.device, enabled: bool = True):
+    """bf16 autocast on CUDA; a no-op elsewhere (bf16 on these CPUs is slower than fp32)."""
+    if enabled and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()

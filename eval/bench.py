@@ -1,0 +1,159 @@
+"""Model speed: parameters, ms per pair and pairs per second (warm-up excluded, median of several runs).
+
+    distinctnet bench --preset fast                      # this CPU
+    distinctnet bench --preset paper --device cuda --batch 32 --json paper.json   # bf16 on by default on CUDA
+    python -m eval.bench --preset fast --set merge_after=layer3 --size 256x448
+
+Two modes: ``pair`` runs the model on independent pairs (both frames encoded: what training sees);
+``video`` encodes each frame once and reuses it as target and then as reference (what the labeller does).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'HxW' -> (H, W); an argparse type, so a bad value is a one-line usage error."""
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected HxW, e.g. 256x448") from None
+    if h < 32 or w < 32 or h > 8192 or w > 8192:
+        raise argparse.ArgumentTypeError(f"{text!r}: each side must be between 32 and 8192 pixels")
+    return h, w
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """--set key=value pairs (values parsed as JSON when possible) -> dict."""
+    from distinctnet.errors import UserError
+
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise UserError(f"--set {item!r}: expected key=value")
+        k, v = item.split("=", 1)
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", default="fast", help="network preset (fast, paper)")
+    p.add_argument("--checkpoint", help="benchmark this checkpoint's network instead of a preset")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a model config field")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda (default auto)")
+    p.add_argument("--size", type=parse_size, help="input HxW (default: the preset's native size)")
+    p.add_argument("--batch", type=int, default=1, help="pairs per forward pass")
+    p.add_argument("--mode", choices=("pair", "video"), default="pair")
+    p.add_argument("--runs", type=int, default=10, help="timed runs (median reported)")
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--no-bf16", dest="bf16", action="store_false", help="disable bf16 autocast on CUDA")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--json", help="also write the figures to this JSON file")
+
+
+def measure(model, size, batch, device, mode="pair", runs=10, warmup=3, bf16=True) -> dict:
+    import torch
+
+    from distinctnet.device import autocast
+
+    h, w = size
+    x = torch.rand(batch + 1, 3, h, w, device=device)
+    if device.type == "cuda":
+        x = x.contiguous(memory_format=torch.channels_last)
+
+    def step():
+        with torch.inference_mode(), autocast(device, bf16):
+            if mode == "pair":
+                model(x[:batch], x[1:])
+            else:  # one new frame encoded per pair, the other one's features reused
+                f = model.encode(x[:batch])
+                model.decode(f, f, None, size)
+
+    times = []
+    for i in range(warmup + runs):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    med = statistics.median(times)
+    out = {"ms_per_batch": med * 1e3, "ms_per_pair": med * 1e3 / batch, "pairs_per_s": batch / med,
+           "runs": runs, "spread_ms_per_pair": [min(times) * 1e3 / batch, max(times) * 1e3 / batch]}
+    if device.type == "cuda":
+        out["peak_mem_mib"] = torch.cuda.max_memory_allocated() / 2**20
+    return out
+
+
+def machine_name(device) -> str:
+    import os
+
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads of {os.cpu_count()} cores"
+
+
+def run(args) -> int:
+    import torch
+
+    from distinctnet.device import resolve_device
+    from distinctnet.io import atomic_write_json
+    from distinctnet.modeling import DistinctNet, ModelConfig, load_checkpoint
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    if args.checkpoint:
+        model = load_checkpoint(args.checkpoint)
+        name = args.checkpoint
+    else:
+        cfg = ModelConfig.preset(args.preset, **parse_overrides(args.set))
+        if args.size and cfg.merge != "local":  # global correlation / co-attention are tied to the size
+            cfg = cfg.replace(input_size=args.size)
+        model = DistinctNet(cfg)
+        name = args.preset
+    cfg = model.cfg
+    size = args.size or cfg.input_size
+    model = model.to(device).eval()
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    res = measure(model, size, args.batch, device, args.mode, args.runs, args.warmup, args.bf16)
+    res = {"model": name, "config": cfg.to_dict(), "params": model.num_parameters(), "size": list(size),
+           "batch": args.batch, "mode": args.mode, "device": machine_name(device),
+           "bf16": bool(args.bf16 and device.type == "cuda"), "torch": torch.__version__, **res}
+    print(f"{name}: {res['params'] / 1e6:.2f}M params, {size[0]}x{size[1]}, batch {args.batch}, {args.mode} mode, "
+          f"{'bf16' if res['bf16'] else 'fp32'} on {res['device']}")
+    print(f"  {res['ms_per_pair']:.1f} ms per pair, {res['pairs_per_s']:.2f} pairs/s "
+          f"(median of {args.runs}, range {res['spread_ms_per_pair'][0]:.1f}-{res['spread_ms_per_pair'][1]:.1f} ms)")
+    if args.json:
+        atomic_write_json(args.json, res)
+    return 0
+
+
+def main(argv=None) -> int:
+    from distinctnet.errors import UserError
+
+    p = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.splitlines()[0])
+    add_arguments(p)
+    args = p.parse_args(argv)
+    try:
+        return run(args)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
