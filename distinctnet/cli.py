@@ -16,10 +16,12 @@ from .errors import UserError
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("eval.bench", "model and labelling speed (params, ms per pair, pairs/s)"),
     "eval": ("eval.cli", "score predicted masks against a labelled-recording tree"),
+    "label": ("distinctnet.label.cli", "label recordings: masks of arm, gripper, robot, object, distractor"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """All subcommands are listed; only ``command``'s module is imported to add its arguments."""
     parser = argparse.ArgumentParser(
         prog="distinctnet",
         description="Masks of robot, gripper, grasped object and distractors from raw manipulation recordings.",
@@ -29,12 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=module)
-        importlib.import_module(module).add_arguments(p)
+        if name == command:
+            importlib.import_module(module).add_arguments(p)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
