@@ -1,0 +1,80 @@
+"""``distinctnet label INPUT... --out DIR``: masks of arm, gripper, robot, object and distractors."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="video files (mp4, avi, mkv, mov, webm), frame folders, ROS1 .bag files, ROS2 bag folders, "
+                        "labelled-recording trees, or .txt files listing inputs (one per line). "
+                        "Default: the bundled sample recording")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="output labelled-recording tree (an existing one resumes: finished videos are skipped)")
+    p.add_argument("--checkpoint", metavar="FILE", help="model checkpoint (default: the shipped default model)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: auto")
+    p.add_argument("--batch", type=int, default=4, help="frames per model call (default 4)")
+    p.add_argument("--topic", help="image topic of ROS bags (sensor_msgs/Image or CompressedImage)")
+    p.add_argument("--export", metavar="FMT[,FMT]",
+                   help="also write exports under DIR/exports/: robotseg, sam2, coco, overlay")
+    p.add_argument("--overwrite", action="store_true", help="relabel the videos even where they are finished")
+    p.add_argument("--shard", metavar="I/N", help="label only every N-th input video starting at the I-th")
+    p.add_argument("--threshold", type=float, default=0.5, help="probability threshold for masks (0.5)")
+    p.add_argument("--review-margin", type=float, default=None,
+                   help="flag a frame for review when a part's mean margin |p-0.5|*2 is below this (0.6)")
+    p.add_argument("--jpeg-quality", type=int, default=95, help="quality of the image/ JPGs (95)")
+    p.add_argument("--fps", type=float, default=15.0, help="frame rate of the overlay videos (15)")
+    p.add_argument("--ray", type=int, default=0, metavar="WORKERS",
+                   help="label the inputs on this many Ray workers (needs the 'ray' extra)")
+    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: start a local one)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+
+def run(args) -> int:
+    import logging
+    import sys
+
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from ..errors import UserError
+    from .quality import DEFAULT_REVIEW_MARGIN
+
+    if args.review_margin is None:
+        args.review_margin = DEFAULT_REVIEW_MARGIN
+    if args.batch < 1:
+        raise UserError("--batch must be at least 1")
+    if not 0.0 < args.threshold < 1.0:
+        raise UserError("--threshold must be between 0 and 1")
+    log = logging.getLogger("distinctnet.label")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("distinctnet label: %(levelname)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    with logging_redirect_tqdm(loggers=[log]):
+        if args.ray:
+            if args.shard:
+                raise UserError("use either --shard or --ray, not both")
+            from .distributed import run_ray
+
+            summaries = run_ray(args, args.ray, args.ray_address)
+        else:
+            from .app import run_label
+
+            summaries = [run_label(args)]
+    from .pipeline import summary_text
+
+    failed = [f for s in summaries for f in s.failed]
+    merged = summaries[0]
+    for s in summaries[1:]:
+        merged.labelled += s.labelled
+        merged.skipped += s.skipped
+        merged.failed += s.failed
+        merged.frames += s.frames
+    print(summary_text(merged, args.out), file=sys.stderr)
+    if failed:
+        if len(failed) == 1:
+            raise UserError(failed[0][1])
+        raise UserError(f"{len(failed)} video(s) failed, first: {failed[0][1]}")
+    return 0

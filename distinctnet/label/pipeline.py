@@ -1,0 +1,195 @@
+"""Label a list of sources into a labelled-recording tree: resume, overwrite, shards, exports, disk-full.
+
+A video counts as done once its ``meta.d`` fragment exists (written by ``VideoWriter.finish`` after all its
+frames and its quality file). A resumed run skips done videos, and redoes an interrupted one from scratch
+(its partial files are removed first), so it ends with the same files as an uninterrupted run.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UserError, fail
+from ..io import atomic_write_json
+from ..layout import VideoWriter, is_finished, read_meta
+from .exports import FORMATS, export_video, remove_export
+from .parts import plan_parts
+from .quality import DEFAULT_REVIEW_MARGIN, QualityRecorder
+from .readers import Source
+
+log = logging.getLogger("distinctnet.label")
+
+
+@dataclass
+class LabelOptions:
+    out: Path
+    exports: list[str] = field(default_factory=list)
+    overwrite: bool = False
+    threshold: float = 0.5
+    review_margin: float = DEFAULT_REVIEW_MARGIN
+    jpeg_quality: int = 95
+    fps: float = 15.0
+    progress: bool = True
+    checkpoint: str = ""          # recorded in meta; a finished video made with another one is an error
+    checkpoint_sha256: str = ""
+
+
+@dataclass
+class Summary:
+    labelled: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    exported: dict[str, list[str]] = field(default_factory=dict)
+    frames: int = 0
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while b := f.read(chunk):
+            h.update(b)
+    return h.hexdigest()
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    if not text:
+        return 0, 1
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise UserError(f"--shard {text!r}: expected I/N, e.g. 0/4") from None
+    if n < 1 or not 0 <= i < n:
+        raise UserError(f"--shard {text!r}: need 0 <= I < N")
+    return i, n
+
+
+def select_shard(sources: list[Source], shard: tuple[int, int]) -> list[Source]:
+    i, n = shard
+    return [s for k, s in enumerate(sources) if k % n == i]
+
+
+def clean_video(root: Path, video: str) -> None:
+    """Remove everything of ``video`` from the tree (images, masks, quality, meta, exports)."""
+    from ..layout import _locked
+
+    for p in (root / "image" / video, root / "mask" / video):
+        if p.is_dir():
+            shutil.rmtree(p)
+    for p in (root / "quality" / f"{video}.csv", root / "meta.d" / f"{video}.json"):
+        if p.exists():
+            p.unlink()
+    for fmt in FORMATS:
+        remove_export(root / "exports", fmt, video)
+    meta_path = root / "meta.json"
+    if meta_path.exists():
+        with _locked(root):
+            meta = read_meta(root)
+            if meta["videos"].pop(video, None) is not None:
+                atomic_write_json(meta_path, meta)
+
+
+def _disk_full(e: BaseException) -> bool:
+    return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
+    """Label one source into ``opts.out`` as video ``src.name``; returns the number of frames."""
+    from tqdm import tqdm
+
+    root = Path(opts.out)
+    skipped: list[int] = []
+    motion_only = plan.annotated == ["foreground"]
+    quality = QualityRecorder(list(plan.channels) if motion_only else plan.annotated, opts.review_margin,
+                              {"robot": "foreground"} if motion_only else None)
+    extra = {"input_kind": src.kind, **({"topic": src.topic} if src.topic else {}),
+             **({"video": src.video} if src.video else {}),
+             "labelled_by": "distinctnet label", "checkpoint": opts.checkpoint,
+             "checkpoint_sha256": opts.checkpoint_sha256, "model_head": labeller.head,
+             "model_classes": list(labeller.classes), "threshold": opts.threshold, **plan.meta}
+    writer = VideoWriter(root, src.name, annotated_parts=plan.annotated, source=src.path, extra=extra,
+                         quality=opts.jpeg_quality)
+    bar = tqdm(desc=src.name, unit="frame", disable=not opts.progress, leave=False)
+    try:
+        for i, (rgb, probs) in enumerate(labeller.predict(src.frames(skipped))):
+            split = plan.split(probs, opts.threshold)
+            writer.write(rgb, {part: m for part, (m, _p) in split.items()})
+            quality.add(i, split)
+            bar.update()
+    except UserError as e:
+        msg = str(e)
+        raise fail(src.describe(), msg) if not msg.startswith(str(src.path)) else e
+    finally:
+        bar.close()
+    quality.write(root / "quality" / f"{src.name}.csv")
+    writer.extra.update({"skipped_input_frames": skipped, "review_frames": len(quality.review_frames),
+                         "quality": f"quality/{src.name}.csv"})
+    writer.finish()
+    return writer.frames
+
+
+def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summary:
+    """Label every source (skipping finished ones), then write the requested exports of each."""
+    root = Path(opts.out)
+    root.mkdir(parents=True, exist_ok=True)
+    plan = plan_parts(labeller.head, labeller.classes)
+    summary = Summary()
+    for src in sources:
+        try:
+            if opts.overwrite:
+                clean_video(root, src.name)
+            if is_finished(root, src.name):
+                made_with = read_meta(root)["videos"].get(src.name, {}).get("checkpoint_sha256")
+                if made_with and opts.checkpoint_sha256 and made_with != opts.checkpoint_sha256:
+                    raise fail(root / "meta.d" / f"{src.name}.json",
+                               "video was labelled with another checkpoint; use --overwrite or another --out")
+                summary.skipped.append(src.name)
+            else:
+                clean_video(root, src.name)  # an interrupted earlier run: start this video afresh
+                summary.frames += label_video(src, labeller, opts, plan)
+                summary.labelled.append(src.name)
+        except UserError as e:
+            if len(sources) > 1:  # a single input's error is the command's error line
+                log.error("%s", e)
+            clean_video(root, src.name)
+            summary.failed.append((src.name, str(e)))
+            continue
+        except OSError as e:
+            if not _disk_full(e):
+                raise
+            clean_video(root, src.name)
+            raise fail(e.filename or root, f"no space left on device while labelling {src.name}; its partial "
+                                            "files were removed, free some space and rerun to resume") from None
+        if opts.exports:
+            try:
+                summary.exported[src.name] = export_video(root, src.name, opts.exports)
+            except OSError as e:
+                if not _disk_full(e):
+                    raise
+                for fmt in opts.exports:
+                    if not (root / "exports" / fmt / ".done" / f"{src.name}.json").exists():
+                        remove_export(root / "exports", fmt, src.name)
+                raise fail(e.filename or root, f"no space left on device while exporting {src.name}; "
+                                                "free some space and rerun to resume") from None
+    return summary
+
+
+def write_run_info(root: Path, info: dict) -> None:
+    atomic_write_json(Path(root) / "label.json", info)
+
+
+def summary_text(summary: Summary, root: Path) -> str:
+    parts = [f"{len(summary.labelled)} video(s) labelled ({summary.frames} frames)"]
+    if summary.skipped:
+        parts.append(f"{len(summary.skipped)} already done")
+    if summary.failed:
+        parts.append(f"{len(summary.failed)} failed")
+    return f"{', '.join(parts)} -> {root}"
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, indent=2)

@@ -1,0 +1,66 @@
+"""Per-frame quality: for each predicted part the area (fraction of the frame) and the mean sigmoid margin
+|p - 0.5| * 2 inside the predicted mask (1 = fully confident, 0 = coin flip). A frame is flagged for human
+review when a non-empty part's margin falls below ``review_margin``; ``quality/{video}.csv`` lists them.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from ..io import atomic_write_bytes
+
+DEFAULT_REVIEW_MARGIN = 0.6
+
+
+def part_stats(mask: np.ndarray, prob: np.ndarray) -> tuple[float, float]:
+    """(area fraction, mean margin inside the mask; nan when the mask is empty)."""
+    n = int(mask.sum())
+    area = n / mask.size
+    margin = float(np.abs(prob[mask] - 0.5).mean() * 2.0) if n else float("nan")
+    return area, margin
+
+
+class QualityRecorder:
+    def __init__(self, parts: list[str], review_margin: float = DEFAULT_REVIEW_MARGIN,
+                 labels: dict[str, str] | None = None):
+        self.parts = list(parts)
+        self.labels = {p: (labels or {}).get(p, p) for p in self.parts}  # part -> column prefix
+        self.review_margin = float(review_margin)
+        self.rows: list[dict] = []
+
+    def add(self, frame: int, split: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+        row: dict = {"frame": frame}
+        low = []
+        for part in self.parts:
+            area, margin = part_stats(*split[part])
+            col = self.labels[part]
+            row[f"{col}_area"] = round(area, 6)
+            row[f"{col}_margin"] = "" if np.isnan(margin) else round(margin, 4)
+            if area > 0 and margin < self.review_margin:
+                low.append(col)
+        row["review"] = int(bool(low))
+        row["reason"] = " ".join(f"low-margin:{p}" for p in low)
+        self.rows.append(row)
+        return row
+
+    @property
+    def review_frames(self) -> list[int]:
+        return [r["frame"] for r in self.rows if r["review"]]
+
+    def fieldnames(self) -> list[str]:
+        return ["frame", "review", "reason"] + [f"{self.labels[p]}_{k}" for p in self.parts for k in ("area", "margin")]
+
+    def write(self, path: str | Path) -> None:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=self.fieldnames(), lineterminator="\n")
+        w.writeheader()
+        w.writerows(self.rows)
+        atomic_write_bytes(path, buf.getvalue().encode())
+
+
+def read_quality(path: str | Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
