@@ -34,6 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="J&F: skip each video's first and last frame (DAVIS semi-supervised protocol)")
     p.add_argument("--worst", type=int, default=20, help="worst frames to list (default 20)")
     p.add_argument("--overlays", type=int, default=12, help="worst frames drawn in the report (default 12)")
+    p.add_argument("--workers", type=int, default=1, help="score videos in this many processes (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             run_info = run_labeller(args.data, pred, args.checkpoint, args.device)
         result = score(args.data, pred, args.classes or CLASSES, motion_parts=args.motion_parts,
                        skip_first_and_last=args.skip_first_and_last, worst_k=args.worst,
-                       videos=args.videos, progress=not args.quiet)
+                       videos=args.videos, progress=not args.quiet, workers=args.workers)
         result["run"] = run_info
         if run_info and tmp:
             run_info["pred_root"] = None  # removed below

@@ -39,8 +39,9 @@ frames with no defined IoU are not listed.
 from __future__ import annotations
 
 import heapq
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from distinctnet.errors import fail
 from distinctnet.layout import Recording
@@ -68,14 +69,74 @@ def _pred_frames(pred: Recording, video: str) -> int | None:
     raise fail(pred.root, f"no prediction for video {video!r}")
 
 
+@dataclass(frozen=True)
+class _VideoJob:
+    gt_root: str
+    pred_root: str
+    video: str
+    frames: int
+    meta: dict
+    classes: tuple
+    jf_parts: tuple
+    bound_th: float
+    skip_first_and_last: bool
+    worst_k: int
+
+
+def _score_video(job: _VideoJob, tick: Callable[[int], object] | None = None) -> dict:
+    """Score one video: its IoU counts, its row of the JSON, its per-frame IoU series and its worst
+    frames as (score, frame, per-class IoU), lowest first."""
+    gt, pred = Recording(job.gt_root), Recording(job.pred_root)
+    v, n = job.video, job.frames
+    annotated = list(job.meta.get("annotated_parts", []))
+    try:
+        scored = tuple(c for c in scored_classes(annotated) if c in job.classes)
+    except ValueError as e:
+        raise fail(gt.root / "meta.json", f"video {v!r}: {e}")
+    acc = IoUAccumulator(job.classes)
+    jfs = {p: VideoJF(job.bound_th) for p in job.jf_parts if p in scored}
+    series: dict[str, list] = {c: [] for c in scored}
+    worst: list[tuple[float, int, dict]] = []  # min-heap on -score: keeps the worst_k lowest scores
+    for i in range(n):
+        g, p = gt.read_masks(v, i), pred.read_masks(v, i)
+        for name in g:
+            if g[name].shape != p[name].shape:
+                raise fail(pred.mask_path(v, name, i),
+                           f"mask is {p[name].shape[1]}x{p[name].shape[0]}, ground truth is "
+                           f"{g[name].shape[1]}x{g[name].shape[0]}")
+        frame_iou = acc.update(p, g, annotated)
+        for c in scored:
+            series[c].append(frame_iou.get(c))
+        if jfs and not (job.skip_first_and_last and (i == 0 or i == n - 1)):
+            pc, gc = class_masks(p), class_masks(g)
+            for part, vj in jfs.items():
+                vj.update(pc[part], gc[part])
+        s = mean_defined(frame_iou.get(c) for c in scored if c != "background")
+        if s is not None and job.worst_k > 0:
+            item = (-s, -i, {c: frame_iou.get(c) for c in scored})
+            if len(worst) < job.worst_k:
+                heapq.heappush(worst, item)
+            elif item[:2] > worst[0][:2]:
+                heapq.heapreplace(worst, item)
+        if tick:
+            tick(1)
+    row = {"video": v, "frames": n, "annotated_parts": annotated, "static_from": job.meta.get("static_from"),
+           "scored": list(scored),
+           "iou": {c: r for c, r in acc.iou().items() if c in scored},
+           "jf": {p: vj.result() for p, vj in jfs.items()}}
+    return {"acc": acc, "row": row, "series": series,
+            "worst": sorted((-ns, -ni, d) for ns, ni, d in worst)}
+
+
 def score(gt_root: str | Path, pred_root: str | Path, parts: Iterable[str] = CLASSES, *,
           motion_parts: Iterable[str] = DEFAULT_PARTS, bound_th: float = BOUND_TH,
           skip_first_and_last: bool = False, kept_after: int = KEPT_AFTER, worst_k: int = 20,
-          videos: Iterable[str] | None = None, progress: bool = True) -> dict:
+          videos: Iterable[str] | None = None, progress: bool = True, workers: int = 1) -> dict:
     """Compare ``pred_root`` with ``gt_root`` (see the module docstring for the returned schema).
 
     ``parts``: the classes to score (IoU; J&F on all of them but background). ``motion_parts``: classes for
-    the motion-stop curve. ``videos``: a subset of the GT videos (default all)."""
+    the motion-stop curve. ``videos``: a subset of the GT videos (default all). ``workers`` > 1 scores
+    videos in that many processes (same result)."""
     from tqdm import tqdm
 
     classes = _check_classes(parts, "parts")
@@ -96,60 +157,33 @@ def score(gt_root: str | Path, pred_root: str | Path, parts: Iterable[str] = CLA
             raise fail(pred.root / "mask" / v, f"prediction has {n_pred} frames, ground truth has {n_gt}")
         frame_counts[v] = n_gt
 
+    jobs = [_VideoJob(str(gt.root), str(pred.root), v, frame_counts[v], gt.video_meta(v), classes, jf_parts,
+                      bound_th, skip_first_and_last, worst_k) for v in names]
     total = IoUAccumulator(classes)
-    rows, per_frame_iou, static_from = [], {}, {}
-    worst: list[tuple[float, int, str, int, dict]] = []  # max-heap of the worst (lowest) scores via negation
-    counter = 0
+    rows, per_frame_iou, static_from, worst = [], {}, {}, []
     bar = tqdm(total=sum(frame_counts.values()), desc="scoring", unit="frame", disable=not progress)
-    for v in names:
-        meta = gt.video_meta(v)
-        n = frame_counts[v]
-        annotated = list(meta.get("annotated_parts", []))
-        try:
-            scored = tuple(c for c in scored_classes(annotated) if c in classes)
-        except ValueError as e:
-            raise fail(gt.root / "meta.json", f"video {v!r}: {e}")
-        acc = IoUAccumulator(classes)
-        jfs = {p: VideoJF(bound_th) for p in jf_parts if p in scored}
-        series: dict[str, list] = {c: [] for c in scored}
-        for i in range(n):
-            g, p = gt.read_masks(v, i), pred.read_masks(v, i)
-            for name in g:
-                if g[name].shape != p[name].shape:
-                    raise fail(pred.mask_path(v, name, i),
-                               f"mask is {p[name].shape[1]}x{p[name].shape[0]}, ground truth is "
-                               f"{g[name].shape[1]}x{g[name].shape[0]}")
-            frame_iou = acc.update(p, g, annotated)
-            for c in scored:
-                series[c].append(frame_iou.get(c))
-            if jfs and not (skip_first_and_last and (i == 0 or i == n - 1)):
-                pc, gc = class_masks(p), class_masks(g)
-                for part, vj in jfs.items():
-                    vj.update(pc[part], gc[part])
-            s = mean_defined(frame_iou.get(c) for c in scored if c != "background")
-            if s is not None and worst_k > 0:
-                item = (-s, counter, v, i, {c: frame_iou.get(c) for c in scored})
-                counter += 1
-                if len(worst) < worst_k:
-                    heapq.heappush(worst, item)
-                elif item > worst[0]:
-                    heapq.heapreplace(worst, item)
-            bar.update(1)
-        total.merge(acc)
-        per_frame_iou[v] = series
-        static_from[v] = meta.get("static_from")
-        rows.append({
-            "video": v, "frames": n, "annotated_parts": annotated, "static_from": meta.get("static_from"),
-            "scored": list(scored),
-            "iou": {c: r for c, r in acc.iou().items() if c in scored},
-            "jf": {p: vj.result() for p, vj in jfs.items()},
-        })
+    if workers > 1 and len(jobs) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(workers, len(jobs))) as pool:
+            results = []
+            for job, res in zip(jobs, pool.map(_score_video, jobs)):
+                bar.update(job.frames)
+                results.append(res)
+    else:
+        results = [_score_video(job, bar.update) for job in jobs]
     bar.close()
+    for k, res in enumerate(results):
+        total.merge(res["acc"])
+        rows.append(res["row"])
+        per_frame_iou[res["row"]["video"]] = res["series"]
+        static_from[res["row"]["video"]] = res["row"]["static_from"]
+        worst += [(s, k, i, d) for s, i, d in res["worst"]]
+    worst = sorted(worst, key=lambda w: w[:3])[:worst_k]
 
     iou = total.result()
     jf = {p: summarize(r["jf"].get(p) for r in rows) for p in jf_parts}
-    worst_frames = [{"video": v, "frame": i, "score": -neg, "iou": d}
-                    for neg, _, v, i, d in sorted(worst, key=lambda x: (-x[0], x[1]))]
+    worst_frames = [{"video": names[k], "frame": i, "score": sc, "iou": d} for sc, k, i, d in worst]
     extra = sorted(set(pred.meta["videos"]) - set(gt.meta["videos"]))
     return {
         "schema_version": SCHEMA_VERSION,

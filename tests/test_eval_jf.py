@@ -23,6 +23,15 @@ def test_boundary_map_by_hand():
     assert not boundary_map(np.zeros((5, 3), bool)).any()
 
 
+def test_disk_matches_skimage():
+    from skimage.morphology import disk
+
+    from eval.jf import _disk
+
+    for r in (1, 2, 5, 8, 12):
+        np.testing.assert_array_equal(_disk(r), disk(r))
+
+
 def test_bound_pixels():
     assert bound_pixels((40, 40)) == 1           # 0.008 * 56.6 = 0.45 -> 1
     assert bound_pixels((480, 854)) == 8         # 0.008 * 979.6 = 7.8 -> 8
@@ -95,6 +104,11 @@ def test_against_vos_benchmark_evaluator():
         if k == 0:
             gt[0] = pred[0] = np.zeros(shape, bool)      # leading empty frame
             gt[1], pred[1] = np.zeros(shape, bool), gt[2]  # prediction first
+        if k == 2:  # small shapes away from the borders of a bigger frame (the bounding-box crop path)
+            big = (200, 300)
+            pad = lambda m, y, x: np.pad(m, ((y, big[0] - y - m.shape[0]), (x, big[1] - x - m.shape[1])))
+            gt = [pad(m, 20, 30) for m in gt]
+            pred = [pad(m, 24 + i, 25) for i, m in enumerate(pred)]
         ref = ev_mod.Evaluator()
         ours = VideoJF()
         for p, g in zip(pred, gt):

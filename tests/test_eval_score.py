@@ -114,6 +114,13 @@ def test_shifted_prediction_known_values(trees):
     assert r["motion_stop"]["parts"]["foreground"]["videos"] == []   # m, n do not annotate it
 
 
+def test_workers_give_the_same_result(trees):
+    gt, _, shifted = trees
+    one = score(gt, shifted, progress=False, worst_k=5)
+    two = score(gt, shifted, progress=False, worst_k=5, workers=2)
+    assert json.dumps(one) == json.dumps(two)
+
+
 def test_motion_stop_functions():
     assert video_ratios([50, 40, 20, 10], 2) == [100.0, 50.0, 25.0]
     assert video_ratios([50, 40, None, 10], 2) == [100.0, None, 25.0]
