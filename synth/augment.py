@@ -1,0 +1,120 @@
+"""Augmentations of composited pairs (albumentations), all seeded per pair so output is reproducible.
+
+- ``shared``: applied with ONE draw of parameters to both frames of a pair (channel shuffle, colour
+  jitter). The reference code draws these per frame, which makes a static background change colour
+  between the two frames while its label says "not moving"; sharing them keeps the motion cue honest.
+- ``per_frame``: drawn independently for each frame (sensor noise, blur, a slight exposure change).
+- ``region``: a hue/saturation/brightness shift for one pasted region (robot, object, each distractor),
+  identical in both frames of a pair.
+- :func:`blend_edges`: a median-blurred band along the pasted edges against cut-and-paste artefacts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    channel_shuffle_p: float = 0.1
+    jitter_p: float = 0.8
+    brightness: float = 0.3
+    contrast: float = 0.3
+    saturation: float = 0.3
+    hue: float = 0.05
+    exposure: float = 0.03          # per-frame brightness / contrast change
+    noise_p: float = 0.5
+    noise_std: tuple[float, float] = (0.01, 0.04)  # fraction of 255
+    blur_p: float = 0.3
+    blur_limit: int = 5
+    region_p: float = 0.8
+    region_hue: int = 10
+    region_sat: int = 25
+    region_val: int = 25
+    edge_blend_p: float = 0.8
+    edge_ksize: int = 5             # median filter size of the edge blend
+    edge_width: int = 1             # half-width (pixels) of the blended band
+
+
+def _seed(pipeline, seed: int) -> None:
+    """Seed an albumentations pipeline (albumentations >= 2 has per-pipeline generators; older ones use the
+    global ``random`` / ``numpy.random`` state)."""
+    if hasattr(pipeline, "set_random_seed"):
+        pipeline.set_random_seed(int(seed))
+    else:  # albumentations 1.x
+        import random
+
+        random.seed(int(seed))
+        np.random.seed(int(seed) % 2 ** 32)
+
+
+class PairAugmenter:
+    """Builds the albumentations pipelines once (per process) and applies them with per-pair seeds."""
+
+    def __init__(self, cfg: AugmentConfig = AugmentConfig()):
+        import albumentations as A
+
+        self.cfg = cfg
+        pair_target = {"image_b": "image"}
+        self.shared = A.Compose([
+            A.ChannelShuffle(p=cfg.channel_shuffle_p),
+            A.ColorJitter(brightness=cfg.brightness, contrast=cfg.contrast, saturation=cfg.saturation,
+                          hue=cfg.hue, p=cfg.jitter_p),
+        ], additional_targets=pair_target)
+        self.per_frame = A.Compose([
+            A.RandomBrightnessContrast(brightness_limit=cfg.exposure, contrast_limit=cfg.exposure, p=0.5),
+            A.OneOf([A.GaussianBlur(blur_limit=(3, cfg.blur_limit)), A.MotionBlur(blur_limit=(3, cfg.blur_limit)),
+                     A.MedianBlur(blur_limit=(3, cfg.blur_limit))], p=cfg.blur_p),
+            A.GaussNoise(std_range=cfg.noise_std, p=cfg.noise_p),
+        ])
+        self.region = A.Compose([
+            A.HueSaturationValue(hue_shift_limit=cfg.region_hue, sat_shift_limit=cfg.region_sat,
+                                 val_shift_limit=cfg.region_val, p=cfg.region_p),
+        ], additional_targets=pair_target)
+
+    def region_shift(self, seed: int, a: np.ndarray, b: np.ndarray | None = None):
+        """The same HSV shift for ``a`` and ``b`` (RGB uint8, e.g. the robot layer of both frames)."""
+        _seed(self.region, seed)
+        if b is None:
+            return self.region(image=a)["image"]
+        out = self.region(image=a, image_b=b)
+        return out["image"], out["image_b"]
+
+    def frames(self, seed: int, a: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Shared then per-frame augmentations of a pair; ``b`` None means a static pair (b := a, which the
+        caller copies, so the two frames stay byte-identical)."""
+        rng = np.random.default_rng(seed)
+        s_shared, s_a, s_b = (int(x) for x in rng.integers(0, 2 ** 31, 3))
+        _seed(self.shared, s_shared)
+        if b is None:
+            a = self.shared(image=a)["image"]
+        else:
+            out = self.shared(image=a, image_b=b)
+            a, b = out["image"], out["image_b"]
+        _seed(self.per_frame, s_a)
+        a = self.per_frame(image=a)["image"]
+        if b is not None:
+            _seed(self.per_frame, s_b)
+            b = self.per_frame(image=b)["image"]
+        return a, b
+
+
+def edge_band(labels: np.ndarray, width: int = 1) -> np.ndarray:
+    """Pixels within ``width`` of a boundary between different labels (bool HxW)."""
+    import cv2
+
+    k = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
+    return cv2.dilate(labels, k) != cv2.erode(labels, k)
+
+
+def blend_edges(img: np.ndarray, labels: np.ndarray, ksize: int = 5, width: int = 1) -> np.ndarray:
+    """Replace the pixels along the pasted edges (label boundaries) by their median-filtered values."""
+    import cv2
+
+    band = edge_band(labels, width)
+    if not band.any():
+        return img
+    out = img.copy()
+    out[band] = cv2.medianBlur(img, ksize)[band]
+    return out

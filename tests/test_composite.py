@@ -1,0 +1,341 @@
+"""The compositing generator of fine-tuning pairs (synth/composite.py, synth/augment.py, synth/assets.py)."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from distinctnet.errors import UserError
+from distinctnet.layout import Recording, VideoWriter, validate
+from synth import assets, composite
+from synth.augment import AugmentConfig, PairAugmenter, blend_edges, edge_band
+from synth.composite import CompositeConfig, generate, grasp_point, pair_name
+
+SIZE = (64, 96)
+
+
+def make_robot_tree(root: Path, frames: int = 6, h: int = 60, w: int = 80, extra: dict | None = None,
+                    parts=None) -> Path:
+    """A moving rectangle 'arm' entering from the bottom border with a small 'gripper' rectangle on top."""
+    rng = np.random.default_rng(0)
+    kw = {} if parts is None else {"annotated_parts": parts}
+    with VideoWriter(root, "arm_0000", source="test", extra=extra, **kw) as wr:
+        for f in range(frames):
+            img = (rng.random((h, w, 3)) * 60 + 40).astype(np.uint8)
+            arm, gripper = np.zeros((h, w), bool), np.zeros((h, w), bool)
+            x = 10 + 5 * f
+            arm[h // 2:, x:x + 10] = True
+            gripper[h // 2 - 8:h // 2, x - 1:x + 11] = True
+            img[arm], img[gripper] = (200, 80, 80), (220, 220, 60)
+            wr.write(img, {"arm": arm, "gripper": gripper})
+    return root
+
+
+@pytest.fixture(scope="module")
+def robots(tmp_path_factory) -> Path:
+    return make_robot_tree(tmp_path_factory.mktemp("robots"))
+
+
+@pytest.fixture(scope="module")
+def backgrounds(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("bg")
+    rng = np.random.default_rng(1)
+    for i in range(3):
+        img = cv2.GaussianBlur((rng.random((90 + 10 * i, 130, 3)) * 255).astype(np.uint8), (7, 7), 0)
+        (d / "sub").mkdir(exist_ok=True)
+        cv2.imwrite(str(d / ("sub" if i else ".") / f"bg{i}.jpg"), img)
+    return d
+
+
+def run_gen(out, robots, backgrounds, num=6, seed=0, **cfg_kw):
+    kw = {k: cfg_kw.pop(k) for k in ("shard", "workers", "objects") if k in cfg_kw}
+    cfg = CompositeConfig(size=SIZE, **cfg_kw)
+    return generate(out, num, [robots], kw.get("objects"), [backgrounds], cfg, seed=seed,
+                    shard=kw.get("shard", (0, 1)), workers=kw.get("workers", 1), progress=False)
+
+
+def read_pair(root: Path, k: int):
+    rec = Recording(root)
+    v = pair_name(k)
+    return rec, v, [rec.read_image(v, f) for f in (0, 1)], [rec.read_masks(v, f) for f in (0, 1)]
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.parts[len(root.parts)] in ("image", "mask", "meta.d")}
+
+
+@pytest.fixture(scope="module")
+def moving(tmp_path_factory, robots, backgrounds) -> Path:
+    out = tmp_path_factory.mktemp("moving")
+    run_gen(out, robots, backgrounds, num=6, static_fraction=0.0, min_distractors=1, max_distractors=2,
+            distractor_behind_p=0.0)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ layout/labels
+def test_pairs_follow_the_layout(moving):
+    assert validate(moving) == []
+    rec = Recording(moving)
+    assert rec.videos == [pair_name(k) for k in range(6)]
+    for v in rec.videos:
+        vm = rec.video_meta(v)
+        assert vm["frames"] == 2 and vm["kind"] == "pair" and vm["static_from"] is None and vm["seed"] == 0
+        for f in (0, 1):
+            assert rec.image_path(v, f).exists()
+            assert rec.read_image(v, f).shape == (*SIZE, 3)
+            m = rec.read_masks(v, f)
+            np.testing.assert_array_equal(m["robot"], m["arm"] | m["gripper"])
+            assert not (m["arm"] & m["gripper"]).any() and not (m["object"] & m["distractor"]).any()
+            assert m["robot"].any()
+    manifest = json.loads((moving / "composite_manifest.json").read_text())
+    assert manifest["made"] == 6 and manifest["status"] == "done" and manifest["static_made"] == 0
+    assert manifest["settings"]["config"]["size"] == list(SIZE)
+
+
+def test_robot_moves_and_object_sits_on_the_gripper(moving):
+    k = np.ones((3, 3), np.uint8)
+    for i in range(6):
+        _, _, imgs, masks = read_pair(moving, i)
+        assert not np.array_equal(masks[0]["robot"], masks[1]["robot"])  # frame t vs t+k
+        for m in masks:
+            obj = m["object"] | m["distractor"]  # a distractor in front may hide part of the object
+            assert m["object"].any()
+            if m["gripper"].any():  # else the object covers the whole gripper
+                assert (cv2.dilate(obj.astype(np.uint8), k, iterations=2).astype(bool) & m["gripper"]).any()
+
+
+def test_distractors_move_between_frames(moving):
+    seen = 0
+    for i in range(6):
+        _, _, _, masks = read_pair(moving, i)
+        a, b = masks[0]["distractor"], masks[1]["distractor"]
+        if a.any() and b.any():
+            assert (a ^ b).sum() > 0.2 * (a | b).sum()  # displaced by >= 5% of the frame, not jitter
+            seen += 1
+    assert seen >= 3
+
+
+def test_static_pairs_are_identical_frames_with_labels(tmp_path, robots, backgrounds):
+    m = run_gen(tmp_path, robots, backgrounds, num=3, static_fraction=1.0, min_distractors=1)
+    assert m["static_made"] == 3
+    assert validate(tmp_path) == []
+    for i in range(3):
+        rec, v, imgs, masks = read_pair(tmp_path, i)
+        assert rec.video_meta(v)["kind"] == "static" and rec.video_meta(v)["static_from"] == 1
+        assert rec.image_path(v, 0).read_bytes() == rec.image_path(v, 1).read_bytes()
+        for part in masks[0]:
+            np.testing.assert_array_equal(masks[0][part], masks[1][part])
+        assert masks[0]["robot"].any() and masks[0]["object"].any()
+
+
+# --------------------------------------------------------------------------------- determinism / resume
+def test_same_seed_same_output_and_shards_match(tmp_path, robots, backgrounds, moving):
+    again = tmp_path / "again"
+    run_gen(again, robots, backgrounds, num=6, static_fraction=0.0, min_distractors=1, max_distractors=2,
+            distractor_behind_p=0.0)
+    assert tree_bytes(again) == tree_bytes(moving)
+    sharded = tmp_path / "sharded"
+    for i in range(2):
+        m = run_gen(sharded, robots, backgrounds, num=6, static_fraction=0.0, min_distractors=1,
+                    max_distractors=2, distractor_behind_p=0.0, shard=(i, 2))
+        assert m["made"] == 3
+    assert tree_bytes(sharded) == tree_bytes(moving)
+    assert Recording(sharded).videos == [pair_name(k) for k in range(6)]
+    other = tmp_path / "other"
+    run_gen(other, robots, backgrounds, num=6, seed=1, static_fraction=0.0, min_distractors=1,
+            max_distractors=2, distractor_behind_p=0.0)
+    assert tree_bytes(other) != tree_bytes(moving)
+
+
+def test_workers_give_the_same_pairs(tmp_path, robots, backgrounds, moving):
+    m = run_gen(tmp_path, robots, backgrounds, num=6, static_fraction=0.0, min_distractors=1, max_distractors=2,
+                distractor_behind_p=0.0, workers=2)
+    assert m["made"] == 6
+    assert tree_bytes(tmp_path) == tree_bytes(moving)
+
+
+def test_resume_skips_finished_pairs(tmp_path, robots, backgrounds):
+    run_gen(tmp_path, robots, backgrounds, num=3)
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.png")}
+    first = tree_bytes(tmp_path)
+    (tmp_path / "meta.d" / f"{pair_name(1)}.json").unlink()  # pair 1 "killed" before it finished
+    m = run_gen(tmp_path, robots, backgrounds, num=5)
+    assert (m["already_done"], m["made"]) == (2, 3)
+    assert Recording(tmp_path).videos == [pair_name(k) for k in range(5)]
+    for p, t in stamps.items():
+        if pair_name(1) not in str(p):
+            assert p.stat().st_mtime_ns == t, p
+    after = tree_bytes(tmp_path)
+    assert all(after[k] == v for k, v in first.items())  # the redone pair 1 is the same pair
+    assert run_gen(tmp_path, robots, backgrounds, num=5)["made"] == 0
+    with pytest.raises(UserError, match="other settings"):
+        run_gen(tmp_path, robots, backgrounds, num=5, seed=7)
+
+
+# ----------------------------------------------------------------------------------------------- sources
+def test_grasp_point_from_masks():
+    robot = np.zeros((100, 100), bool)
+    gripper = np.zeros_like(robot)
+    robot[40:, 45:55] = True              # arm comes up from the bottom border
+    gripper[20:40, 40:60] = True
+    robot |= gripper
+    x, y = grasp_point(robot, gripper, push=0.6)
+    assert 48 <= x <= 51 and 20 <= y < 30  # between the gripper centre (y 29.5) and its tip (y ~21)
+    # robot mask only: the end farthest from where the robot enters the image (bottom border)
+    x, y = grasp_point(robot, np.zeros_like(robot))
+    assert y < 25 and 40 <= x <= 60
+    # sideways arm from the left border, gripper at its right end
+    robot2, gripper2 = np.zeros((60, 100), bool), np.zeros((60, 100), bool)
+    robot2[25:35, :70] = True
+    gripper2[20:40, 70:85] = True
+    x, y = grasp_point(robot2 | gripper2, gripper2)
+    assert 77 < x < 85 and 27 < y < 33
+    assert grasp_point(np.zeros((5, 5), bool), np.zeros((5, 5), bool)) is None
+
+
+def test_grasp_point_from_recording_meta(tmp_path):
+    n = 4
+    make_robot_tree(tmp_path / "bad", frames=n, extra={"grasp_point": [[5.0, 7.0], None, {"0": 1}, [9, 9]]})
+    with pytest.raises(UserError, match="grasp_point of frame 2"):
+        composite.RobotSource([tmp_path / "bad"])
+    make_robot_tree(tmp_path, frames=n, extra={"grasp_point": [[5.0, 7.0], None, [1, 2], [9, 9]]})
+    src = composite.RobotSource([tmp_path])
+    clip = src.clips[0]
+    assert src.load(clip, 0, 0.6).grasp == (5.0, 7.0)
+    assert src.load(clip, 1, 0.6).grasp == grasp_point(src.load(clip, 1, 0.6).robot,
+                                                       src.load(clip, 1, 0.6).gripper, 0.6)  # null -> from masks
+    assert src.load(clip, 3, 0.6).grasp == (9.0, 9.0)
+
+
+def test_object_folders_are_used(tmp_path, robots, backgrounds):
+    objs = tmp_path / "objects"
+    for name, colour in (("mug", (0, 0, 255)), ("can", (0, 255, 0))):
+        for k in range(2):
+            rgba = np.zeros((30, 20, 4), np.uint8)
+            cv2.circle(rgba, (10, 15), 8, (*colour, 255), -1)
+            (objs / name).mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(objs / name / f"{k:04d}.png"), rgba)
+    cv2.imwrite(str(objs / "not_rgba.png"), np.zeros((5, 5, 3), np.uint8))  # ignored: no alpha
+    found = assets.find_objects([objs])
+    assert [o.name for o in found] == ["objects/can", "objects/mug"] and all(len(o.views) == 2 for o in found)
+    out = tmp_path / "out"
+    run_gen(out, robots, backgrounds, num=3, static_fraction=0.0, objects=[objs])
+    rec = Recording(out)
+    assert {rec.video_meta(v)["object"] for v in rec.videos} <= {"objects/can", "objects/mug"}
+    assert validate(out) == []
+
+
+def test_default_backgrounds(tmp_path, monkeypatch):
+    extra = tmp_path / "assets" / "backgrounds"
+    extra.mkdir(parents=True)
+    cv2.imwrite(str(extra / "room.jpg"), np.zeros((300, 300, 3), np.uint8))
+    monkeypatch.setenv(assets.ASSETS_ENV, str(tmp_path / "assets"))
+    found = assets.find_backgrounds(None)
+    names = {p.name for p in found}
+    assert {"astronaut.png", "chelsea.png", "room.jpg"} <= names
+    assert not names & {"microaneurysms.png", "chessboard_RGB.png", "logo.png", "horse.png"}
+
+
+@pytest.mark.parametrize("shape", assets.SHAPES)
+def test_procedural_objects(shape):
+    rng = np.random.default_rng(3)
+    rgba = assets.procedural_object(rng, 40, shape)
+    assert rgba.dtype == np.uint8 and rgba.shape[2] == 4
+    assert 25 <= max(rgba.shape[:2]) <= 58  # longer side ~40, rotated
+    opaque = rgba[..., 3] >= 128
+    assert opaque.mean() > 0.3 and rgba[..., :3][opaque].std() > 1  # shaded, not flat
+    np.testing.assert_array_equal(rgba, assets.procedural_object(np.random.default_rng(3), 40, shape))
+
+
+# ---------------------------------------------------------------------------------------- augment/paste
+def test_augment_shared_and_region_shifts():
+    rng = np.random.default_rng(0)
+    img = (rng.random((32, 48, 3)) * 255).astype(np.uint8)
+    aug = PairAugmenter(AugmentConfig(noise_p=0, blur_p=0, exposure=0, jitter_p=1.0))
+    a, b = aug.frames(5, img, img.copy())
+    np.testing.assert_array_equal(a, b)      # shared draws only: identical in both frames
+    assert not np.array_equal(a, img)
+    a2, _ = aug.frames(5, img, img.copy())
+    np.testing.assert_array_equal(a, a2)    # seeded
+    aug = PairAugmenter(AugmentConfig(region_p=1.0))
+    ra, rb = aug.region_shift(9, img, img.copy())
+    np.testing.assert_array_equal(ra, rb)
+    assert not np.array_equal(ra, img)
+    noisy = PairAugmenter(AugmentConfig(noise_p=1.0, jitter_p=0, channel_shuffle_p=0))
+    a, b = noisy.frames(1, img, img.copy())
+    assert not np.array_equal(a, b)          # per-frame noise differs
+
+
+def test_blend_edges_only_touches_the_band():
+    labels = np.zeros((20, 20), np.uint8)
+    labels[5:15, 5:15] = 1
+    img = np.zeros((20, 20, 3), np.uint8)
+    img[labels == 1] = 200
+    img[10, 10] = 0                       # inner detail away from the edge stays
+    out = blend_edges(img, labels, ksize=3, width=1)
+    band = edge_band(labels, 1)
+    np.testing.assert_array_equal(out[~band], img[~band])
+    assert band[5, 10] and band[4, 10] and not band[10, 10]
+    assert out[5, 5].max() < 200 or out[4, 5].max() > 0  # the corner got smoothed
+
+
+def test_paste_alpha_and_clipping():
+    img = np.zeros((10, 10, 3), np.uint8)
+    lab = np.zeros((10, 10), np.uint8)
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[..., :3] = 100
+    rgba[..., 3] = 255
+    rgba[0, 0, 3] = 64
+    composite.paste(img, lab, rgba, 1.0, 1.0, 3)   # top-left corner goes out of the frame
+    assert (lab == 3).sum() == 9 and img[0, 0, 0] == 100 and img[3, 3, 0] == 0
+    composite.paste(img, lab, rgba, 20.0, 20.0, 4)  # fully outside: no-op
+    assert (lab == 4).sum() == 0
+
+
+# ------------------------------------------------------------------------------------------- bad input
+def test_bad_inputs(tmp_path, robots, backgrounds):
+    with pytest.raises(UserError, match="not a folder"):
+        run_gen(tmp_path / "o1", tmp_path / "missing", backgrounds)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UserError, match="no background images"):
+        run_gen(tmp_path / "o2", robots, empty)
+    with pytest.raises(UserError, match="no such folder"):
+        run_gen(tmp_path / "o3", robots, tmp_path / "nobg")
+    no_robot = make_robot_tree(tmp_path / "norobot", frames=2, parts=["object"])
+    with pytest.raises(UserError, match="no video with robot masks"):
+        run_gen(tmp_path / "o4", no_robot, backgrounds)
+    (tmp_path / "rgbonly").mkdir()
+    cv2.imwrite(str(tmp_path / "rgbonly" / "a.png"), np.zeros((5, 5, 3), np.uint8))
+    with pytest.raises(UserError, match="no RGBA PNGs"):
+        run_gen(tmp_path / "o5", robots, backgrounds, objects=[tmp_path / "rgbonly"])
+    for bad in ("0x10", "abc", "16x16", "240x416x3", "100000x64"):
+        with pytest.raises(UserError, match="--size"):
+            composite.parse_size(bad)
+    assert composite.parse_size("240x416") == (240, 416)
+    for bad in ("2/2", "x", "-1/3"):
+        with pytest.raises(UserError, match="--shard"):
+            composite.parse_shard(bad)
+    with pytest.raises(UserError, match="impossible"):
+        CompositeConfig(size=(8, 400)).check()
+
+
+def test_cli_run_with_sheet(tmp_path, robots, backgrounds, capsys):
+    parser = argparse.ArgumentParser()
+    composite.add_arguments(parser)
+    out, sheet = tmp_path / "out", tmp_path / "sheet.png"
+    args = parser.parse_args([str(out), "--robots", str(robots), "--backgrounds", str(backgrounds), "--num", "3",
+                              "--size", "48x64", "--quiet", "--sheet", str(sheet), "--static-fraction", "0.5"])
+    assert composite.run(args) == 0
+    assert "pairs/s" in capsys.readouterr().err
+    assert validate(out) == [] and len(Recording(out).videos) == 3
+    img = cv2.imread(str(sheet))
+    assert img is not None and img.shape[0] > 48 and img.shape[1] > 2 * 64
+    args = parser.parse_args([str(tmp_path / "o"), "--robots", str(robots), "--size", "10x10"])
+    with pytest.raises(UserError, match="--size"):
+        composite.run(args)
