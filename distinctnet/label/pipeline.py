@@ -111,8 +111,8 @@ def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
              "labelled_by": "distinctnet label", "checkpoint": opts.checkpoint,
              "checkpoint_sha256": opts.checkpoint_sha256, "model_head": labeller.head,
              "model_classes": list(labeller.classes), "threshold": opts.threshold, **plan.meta}
-    writer = VideoWriter(root, src.name, annotated_parts=plan.annotated, source=src.path, extra=extra,
-                         quality=opts.jpeg_quality)
+    writer = VideoWriter(root, src.name, annotated_parts=plan.annotated, source=str(Path(src.path).resolve()),
+                         extra=extra, quality=opts.jpeg_quality)
     bar = tqdm(desc=src.name, unit="frame", disable=not opts.progress, leave=False)
     try:
         for i, (rgb, probs) in enumerate(labeller.predict(src.frames(skipped))):
@@ -126,7 +126,7 @@ def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
     finally:
         bar.close()
     quality.write(root / "quality" / f"{src.name}.csv")
-    writer.extra.update({"skipped_input_frames": skipped, "review_frames": len(quality.review_frames),
+    writer.extra.update({"skipped_inputs": skipped, "review_frames": len(quality.review_frames),
                          "quality": f"quality/{src.name}.csv"})
     writer.finish()
     return writer.frames

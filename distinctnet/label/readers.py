@@ -207,8 +207,10 @@ def _video_frames(src: Source, skipped: list[int]) -> Iterator[np.ndarray]:
             raise fail(path, "file has no video stream")
         stream = container.streams.video[0]
         expected = int(stream.frames or 0)
+        duration = float(container.duration) / 1e6 if container.duration else 0.0  # seconds
         demux = container.demux(stream)
-        i = 0
+        i = packets = 0
+        last_time = None
         while True:
             try:
                 packet = next(demux)
@@ -216,18 +218,27 @@ def _video_frames(src: Source, skipped: list[int]) -> Iterator[np.ndarray]:
                 break
             except av.error.FFmpegError as e:
                 raise fail(path, f"video is truncated or corrupt after frame {i} ({e})")
+            packets += 1
             try:
                 decoded = packet.decode()
             except av.error.FFmpegError as e:
-                log.warning("%s: packet after frame %d is corrupted, skipped (%s)", path, i, e)
-                skipped.append(i)
+                log.warning("%s: corrupted packet %d (near frame %d) skipped (%s)", path, packets - 1, i, e)
+                skipped.append(packets - 1)
                 continue
             for frame in decoded:
+                last_time = frame.time if frame.time is not None else last_time
                 yield frame.to_ndarray(format="rgb24")
                 i += 1
-        if expected and i + len(skipped) < expected * 0.9 and i > 0:
+        if i == 0:
+            if packets:
+                raise fail(path, "video is truncated or corrupt: no frame could be decoded")
+            return
+        if expected and i + len(skipped) < 0.9 * expected:
             raise fail(path, f"video is truncated: the container announces {expected} frames, "
                              f"only {i} could be decoded")
+        rate = float(stream.average_rate or 0) or 25.0
+        if not expected and duration and last_time is not None and last_time + 2.0 / rate < 0.9 * duration:
+            raise fail(path, f"video is truncated: it lasts {duration:.1f} s, frames end at {last_time:.1f} s")
 
 
 def _read_image(path: Path) -> np.ndarray | None:
