@@ -192,7 +192,8 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
             name = f"worst/{k + 1:02d}_{w['video']}_{w['frame']:05d}.png"
             scored = [c for c in classes if c in w["iou"]]
             atomic_imwrite(out / name, frame_overlay(gt_root, pred_root, w["video"], w["frame"], scored, w["iou"]))
-            pictures.append(f"**{k + 1}. {w['video']} frame {w['frame']}** (score {_fmt(w['score'])})\n\n![]({name})")
+            pictures.append(f"**{k + 1}. {w['video']} frame {w['frame']}** (score {_fmt(w['score'])})"
+                            f"\n\n![]({name})")
     if pictures:
         lines += [""] + [p + "\n" for p in pictures]
     md = out / "report.md"

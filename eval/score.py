@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from distinctnet.errors import fail
-from distinctnet.layout import Recording
+from distinctnet.layout import PART_NAMES, Recording
 
 from .jf import BOUND_TH, VideoJF, summarize
 from .metrics import CLASSES, IoUAccumulator, class_masks, mean_defined, scored_classes
@@ -88,7 +88,7 @@ def _score_video(job: _VideoJob, tick: Callable[[int], object] | None = None) ->
     frames as (score, frame, per-class IoU), lowest first."""
     gt, pred = Recording(job.gt_root), Recording(job.pred_root)
     v, n = job.video, job.frames
-    annotated = list(job.meta.get("annotated_parts", []))
+    annotated = list(job.meta.get("annotated_parts", PART_NAMES))  # absent: all parts (layout default)
     try:
         scored = tuple(c for c in scored_classes(annotated) if c in job.classes)
     except ValueError as e:

@@ -70,7 +70,8 @@ def test_video_jf_rules():
     assert v.update(empty, band(s, 10, 20)) == (0.0, 0.0)
     assert v.update(empty, empty) == (100.0, 100.0)   # counted once the part has appeared
     r = v.result()
-    assert r == {"J": pytest.approx(200 / 3), "F": pytest.approx(200 / 3), "JF": pytest.approx(200 / 3), "frames": 3}
+    third = pytest.approx(200 / 3)
+    assert r == {"J": third, "F": third, "JF": third, "frames": 3}
     # a part never in the GT is not scored, even if predicted
     fp_only = VideoJF()
     fp_only.update(band(s, 0, 5), empty)
