@@ -19,6 +19,8 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install "torchvision>=0.19"
 	$(BIN)/python -m pip install -e ".[dev]"
+	# the J&F reference implementation, for the metric tests; --no-deps: it would add a second OpenCV
+	$(BIN)/python -m pip install --no-deps "vos-benchmark>=0.1"
 	touch $@
 
 install: $(VENV)/.installed
