@@ -10,7 +10,7 @@ import pytest
 from distinctnet.errors import UserError
 from distinctnet.label.frames import to_rgb_uint8
 from distinctnet.label.readers import expand_inputs, natural_key
-from test_label_support import H, W, frame, make_bag, make_frames, make_video
+from test_label_support import H, W, frame, make_bag, make_frames, make_video, one_thread  # noqa: F401
 
 
 def frames_of(path, topic=None):

@@ -132,3 +132,14 @@ def label(argv: list[str], capsys=None) -> tuple[int, str]:
     rc = main(["label", "-q", *map(str, argv)])
     err = capsys.readouterr().err if capsys is not None else ""
     return rc, err
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run faster single-threaded on the shared 2-core machines; restored afterwards."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

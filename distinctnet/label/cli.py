@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,8 +31,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
+class _Formatter(logging.Formatter):
+    def format(self, record):
+        record.levelname = record.levelname.lower()
+        return super().format(record)
+
+
 def run(args) -> int:
-    import logging
     import sys
 
     from tqdm.contrib.logging import logging_redirect_tqdm
@@ -46,12 +52,14 @@ def run(args) -> int:
     if not 0.0 < args.threshold < 1.0:
         raise UserError("--threshold must be between 0 and 1")
     log = logging.getLogger("distinctnet.label")
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("distinctnet label: %(levelname)s: %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
+    for h in [h for h in log.handlers if getattr(h, "_distinctnet_label", False)]:
+        log.removeHandler(h)
+    handler = logging.StreamHandler(sys.stderr)  # the current stderr (tests swap it between runs)
+    handler._distinctnet_label = True
+    handler.setFormatter(_Formatter("distinctnet label: %(levelname)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
     with logging_redirect_tqdm(loggers=[log]):
         if args.ray:
             if args.shard:
@@ -74,7 +82,8 @@ def run(args) -> int:
         merged.frames += s.frames
     print(summary_text(merged, args.out), file=sys.stderr)
     if failed:
-        if len(failed) == 1:
+        total = len(merged.labelled) + len(merged.skipped) + len(failed)
+        if total == 1:
             raise UserError(failed[0][1])
-        raise UserError(f"{len(failed)} video(s) failed, first: {failed[0][1]}")
+        raise UserError(f"{len(failed)} of {total} video(s) failed (the others are done), first: {failed[0][1]}")
     return 0

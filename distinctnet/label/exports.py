@@ -13,11 +13,9 @@ Each finished (format, video) gets ``{format}/.done/{video}.json``; a resumed ru
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np

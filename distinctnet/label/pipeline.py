@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -178,10 +177,6 @@ def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summar
     return summary
 
 
-def write_run_info(root: Path, info: dict) -> None:
-    atomic_write_json(Path(root) / "label.json", info)
-
-
 def summary_text(summary: Summary, root: Path) -> str:
     parts = [f"{len(summary.labelled)} video(s) labelled ({summary.frames} frames)"]
     if summary.skipped:
@@ -190,6 +185,3 @@ def summary_text(summary: Summary, root: Path) -> str:
         parts.append(f"{len(summary.failed)} failed")
     return f"{', '.join(parts)} -> {root}"
 
-
-def dumps(obj) -> str:
-    return json.dumps(obj, indent=2)

@@ -1,0 +1,100 @@
+"""The labeller's model runner (pairs, batching, recurrent state, resizing), part mapping and quality."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from distinctnet.label.parts import plan_parts
+from distinctnet.label.quality import QualityRecorder, part_stats
+from distinctnet.label.runner import Labeller, TooFewFrames
+from distinctnet.modeling import load_checkpoint
+from test_label_support import H, MODEL_SIZE, W, frame, motion_ckpt, one_thread, semantic_ckpt  # noqa: F401
+
+
+def naive(model, frames, recurrent):
+    """Reference: one forward per pair (t, t-1), frame 0 against frame 1, state carried when recurrent."""
+    x = [torch.from_numpy(f).permute(2, 0, 1).float()[None] / 255 for f in frames]
+    out, state = [], None
+    with torch.no_grad():
+        for t in range(len(frames)):
+            logits, state = model(x[t], x[1 if t == 0 else t - 1], state=state if recurrent else None)
+            p = torch.softmax(logits, 1)[:, 1:2] if model.cfg.head == "motion" else torch.sigmoid(logits)
+            out.append(p[0].numpy())
+    return out
+
+
+@pytest.mark.parametrize("batch", [1, 3, 16])
+def test_pairs_match_naive_forward(semantic_ckpt, batch):
+    model = load_checkpoint(semantic_ckpt)
+    h, w = MODEL_SIZE
+    frames = [frame(i, h, w) for i in range(7)]
+    got = list(Labeller(model, "cpu", batch=batch).predict(iter(frames)))
+    want = naive(model, frames, recurrent=False)
+    assert len(got) == 7
+    for (rgb, p), q, f in zip(got, want, frames):
+        assert rgb is f or np.array_equal(rgb, f)
+        assert p.shape == (5, h, w) and p.dtype == np.float32
+        np.testing.assert_allclose(p, q, atol=2e-5)
+
+
+def test_recurrent_state_carried_and_reset_per_video(motion_ckpt):
+    model = load_checkpoint(motion_ckpt)
+    h, w = MODEL_SIZE
+    frames = [frame(i, h, w) for i in range(6)]
+    lab = Labeller(model, "cpu", batch=4)
+    first = [p for _, p in lab.predict(iter(frames))]
+    want = naive(model, frames, recurrent=True)
+    for p, q in zip(first, want):
+        assert p.shape == (1, h, w)
+        np.testing.assert_allclose(p, q, atol=2e-5)
+    stateless = naive(model, frames, recurrent=False)
+    assert max(np.abs(p - q).max() for p, q in zip(first, stateless)) > 1e-4  # the state does matter
+    again = [p for _, p in lab.predict(iter(frames))]  # a new video starts from an empty state
+    for p, q in zip(again, first):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_probabilities_at_frame_size_and_too_few_frames(semantic_ckpt):
+    lab = Labeller(load_checkpoint(semantic_ckpt), "cpu", batch=2)
+    out = list(lab.predict(frame(i) for i in range(3)))
+    assert [p.shape for _, p in out] == [(5, H, W)] * 3
+    assert all(0 <= p.min() and p.max() <= 1 for _, p in out)
+    with pytest.raises(TooFewFrames, match="1 frame"):
+        list(lab.predict(iter([frame(0)])))
+    with pytest.raises(TooFewFrames, match="0 frame"):
+        list(lab.predict(iter([])))
+
+
+def test_part_plans():
+    full = plan_parts("semantic", ("foreground", "robot", "gripper", "object", "distractor"))
+    assert full.annotated == ["arm", "gripper", "robot", "object", "distractor"]
+    probs = np.zeros((5, 2, 3), np.float32)
+    probs[1, 0, :] = 0.9   # robot: top row
+    probs[2, 0, 2] = 0.8   # gripper: top right pixel
+    probs[3, 1, 0] = 0.7   # object
+    split = full.split(probs)
+    assert split["arm"][0].tolist() == [[True, True, False], [False, False, False]]
+    assert split["gripper"][0].sum() == 1 and split["object"][0][1, 0] and not split["distractor"][0].any()
+    np.testing.assert_allclose(split["arm"][1][0], [0.9, 0.9, 0.2])  # min(p_robot, 1 - p_gripper)
+
+    robot_only = plan_parts("semantic", ("robot",))
+    assert robot_only.annotated == ["robot"] and not robot_only.derive_arm
+    motion = plan_parts("motion", ("foreground", "robot"))
+    assert motion.annotated == ["foreground"] and motion.channels == {"robot": 0}
+    assert motion.meta["foreground_written_to"] == "robot"
+
+
+def test_quality_margins_and_review_flags():
+    prob = np.array([[0.95, 0.55, 0.1], [0.2, 0.99, 0.0]], np.float32)
+    mask = prob > 0.5
+    area, margin = part_stats(mask, prob)
+    assert area == pytest.approx(3 / 6)
+    assert margin == pytest.approx(np.mean([0.9, 0.1, 0.98]))
+    assert np.isnan(part_stats(np.zeros_like(mask), prob)[1])
+    q = QualityRecorder(["robot", "object"], review_margin=0.7)
+    confident = np.where(mask, 0.99, 0.01).astype(np.float32)
+    q.add(0, {"robot": (mask, confident), "object": (np.zeros_like(mask), confident)})
+    q.add(1, {"robot": (mask, prob), "object": (np.zeros_like(mask), confident)})
+    assert q.review_frames == [1]
+    assert q.rows[1]["reason"] == "low-margin:robot" and q.rows[0]["object_margin"] == ""
