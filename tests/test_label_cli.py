@@ -255,3 +255,20 @@ def test_ray_two_workers(tmp_path, semantic_ckpt, capsys):
     assert Recording(out).videos == ["r0", "r1", "r2"] and validate(out) == []
     assert "3 video(s) labelled" in err
     assert all((out / "exports" / "coco" / f"r{k}.json").is_file() for k in range(3))
+
+
+def test_python_api_label_recordings(tmp_path, semantic_ckpt):
+    from distinctnet.errors import UserError
+    from distinctnet.label.runner import label_recordings
+    from distinctnet.layout import VideoWriter
+    from test_label_support import frame
+
+    for v in ("cam_a", "cam_b"):
+        with VideoWriter(tmp_path / "gt", v) as w:
+            for i in range(3):
+                w.write(frame(i), {})
+    info = label_recordings(tmp_path / "gt", tmp_path / "pred", checkpoint=semantic_ckpt, device="cpu")
+    assert info["pairs"] == 6 and info["labelled"] == ["cam_a", "cam_b"] and info["parameters"] > 0
+    assert Recording(tmp_path / "pred").videos == ["cam_a", "cam_b"]  # names kept: trees can be scored
+    with pytest.raises(UserError, match="checkpoint not found"):
+        label_recordings(tmp_path / "gt", tmp_path / "p2", checkpoint=tmp_path / "none.safetensors")

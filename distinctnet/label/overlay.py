@@ -124,5 +124,21 @@ def write_contact_sheet(rec: Recording, video: str, path: Path, tiles: int = 16,
     for k, img in enumerate(imgs):
         r, c = divmod(k, cols)
         sheet[r * th:(r + 1) * th, c * tile_width:(c + 1) * tile_width] = img
-    atomic_imwrite(path, sheet)
+    atomic_imwrite(path, np.vstack([sheet, legend(video, [label for label, _ in parts], sheet.shape[1], len(review))]))
     return frames
+
+
+def legend(video: str, labels: list[str], width: int, n_review: int) -> np.ndarray:
+    """A strip under the sheet: the video name, the colour of each part, the number of flagged frames."""
+    import cv2
+
+    bar = np.full((24, width, 3), 32, np.uint8)
+    x = 6
+    text = f"{video}  ({n_review} frame(s) flagged for review)  "
+    cv2.putText(bar, text, (x, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+    x += cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0]
+    for label in labels:
+        cv2.rectangle(bar, (x, 6), (x + 12, 18), COLOURS[label], -1)
+        cv2.putText(bar, label, (x + 16, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+        x += 24 + cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0]
+    return bar

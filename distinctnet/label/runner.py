@@ -98,3 +98,36 @@ class Labeller:
                     probs = self._probs(logits)
             probs = probs.cpu().numpy()
             yield from zip(chunk, probs)
+
+
+def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: int = 4, exports=(),
+                     topic: str | None = None, overwrite: bool = False, progress: bool = False) -> dict:
+    """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
+    into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
+    "labelled", "skipped"}``; raises UserError when a video fails (the others are labelled)."""
+    import time
+    from pathlib import Path
+
+    from ..device import resolve_device
+    from .model import checkpoint_path, load_model
+    from .pipeline import LabelOptions, file_sha256, label_sources
+    from .readers import expand_inputs
+
+    paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    sources = expand_inputs(paths, topic)
+    ckpt = checkpoint_path(checkpoint)
+    dev = resolve_device(device)
+    model = load_model(ckpt)
+    labeller = Labeller(model, dev, batch=batch)
+    opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
+                        checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt))
+    t0 = time.perf_counter()
+    summary = label_sources(sources, labeller, opts)
+    seconds = time.perf_counter() - t0
+    if summary.failed:
+        n = len(summary.failed)
+        raise UserError(summary.failed[0][1] if n == 1 and len(sources) == 1 else
+                        f"{n} of {len(sources)} video(s) failed, first: {summary.failed[0][1]}")
+    return {"pairs": summary.frames, "seconds": seconds, "device": str(dev),
+            "parameters": int(sum(p.numel() for p in model.parameters())),
+            "labelled": summary.labelled, "skipped": summary.skipped}

@@ -1,0 +1,136 @@
+"""End-to-end labelling throughput: decode + model + writing the labelled-recording tree (+ exports).
+
+    python -m eval.bench_label --preset fast                       # CPU, the preset's native size
+    python -m eval.bench_label --preset paper --device cuda --batch 16 --frames 200 --json label_paper.json
+    python -m eval.bench_label --checkpoint model.safetensors --size 480x640 --export robotseg
+
+A video of ``--frames`` frames (a textured background with moving squares, H.264) is generated at ``--size``
+(default: the model's native size), then ``distinctnet label``'s pipeline runs on it exactly as the command
+does. Reported: pairs/s end to end (each frame is one pair), the decode-only rate of the same video, and
+the model load time (not included in pairs/s). Random weights when a preset is given (speed does not depend
+on them; the output then marks many frames for review, which costs the same).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def make_video(path: Path, n: int, h: int, w: int, fps: int = 15) -> None:
+    import av
+
+    rng = np.random.default_rng(0)
+    bg = rng.integers(30, 120, (h, w, 3), dtype=np.uint8)
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=fps)
+        s.width, s.height, s.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
+        s.options = {"crf": "20", "preset": "veryfast"}
+        for i in range(n):
+            img = bg.copy()
+            x = int((w // 3) * (1 + np.sin(i / 6)))
+            img[h // 4: h // 2, x: x + w // 5] = (220, 70, 40)
+            img[h // 2: 3 * h // 4, w - x - w // 6: w - x] = (40, 90, 220)
+            frame = av.VideoFrame.from_ndarray(img[: s.height, : s.width], format="rgb24")
+            for p in s.encode(frame):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from eval.bench import parse_size
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--preset", default="fast", help="network preset (fast, paper); ignored with --checkpoint")
+    p.add_argument("--head", default="semantic", choices=("semantic", "motion"), help="head of the preset model")
+    p.add_argument("--recurrent", action="store_true", help="recurrent variant of the preset model")
+    p.add_argument("--checkpoint", help="benchmark this checkpoint instead of a preset")
+    p.add_argument("--size", type=parse_size, help="video HxW (default: the model's native input size)")
+    p.add_argument("--frames", type=int, default=40, help="frames of the generated video (40)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--export", default="", help="exports to include (robotseg,sam2,coco,overlay)")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--json", help="also write the figures to this JSON file")
+    args = p.parse_args(argv)
+
+    import torch
+
+    from distinctnet.device import resolve_device
+    from distinctnet.label.exports import parse_formats
+    from distinctnet.label.model import load_model
+    from distinctnet.label.pipeline import LabelOptions, label_sources
+    from distinctnet.label.readers import expand_inputs
+    from distinctnet.label.runner import Labeller
+    from distinctnet.modeling import DistinctNet, ModelConfig, save_checkpoint
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    with tempfile.TemporaryDirectory(prefix="bench_label_") as tmp:
+        tmp = Path(tmp)
+        ckpt = Path(args.checkpoint) if args.checkpoint else tmp / "model.safetensors"
+        if not args.checkpoint:
+            torch.manual_seed(0)
+            cfg = ModelConfig.preset(args.preset, head=args.head, recurrent=args.recurrent)
+            save_checkpoint(DistinctNet(cfg), ckpt)
+        t0 = time.perf_counter()
+        model = load_model(ckpt)
+        labeller = Labeller(model, device, batch=args.batch)
+        load_s = time.perf_counter() - t0
+        h, w = args.size or model.cfg.input_size
+        video = tmp / "bench.mp4"
+        make_video(video, args.frames, h, w)
+        (src,) = expand_inputs([video])
+
+        t0 = time.perf_counter()
+        n_decoded = sum(1 for _ in src.frames())
+        decode_s = time.perf_counter() - t0
+
+        # warm-up on a short clip (allocations, cuDNN autotuning), not timed
+        warm = tmp / "warm.mp4"
+        make_video(warm, max(2, args.batch + 1), h, w)
+        opts = LabelOptions(out=tmp / "warm_out", progress=False)
+        label_sources(expand_inputs([warm]), labeller, opts)
+
+        opts = LabelOptions(out=tmp / "out", exports=parse_formats(args.export), progress=False)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        summary = label_sources([src], labeller, opts)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        total_s = time.perf_counter() - t0
+    if summary.failed:
+        print(f"bench_label: labelling failed: {summary.failed[0][1]}", file=sys.stderr)
+        return 1
+    cfg = model.cfg
+    result = {
+        "what": "end-to-end labelling: decode + model + write (+ exports)",
+        "model": {"preset": None if args.checkpoint else args.preset, "checkpoint": args.checkpoint,
+                  "encoder": cfg.encoder, "merge": cfg.merge, "head": cfg.head, "recurrent": cfg.recurrent,
+                  "input_size": list(cfg.input_size)},
+        "video_size": [h, w], "frames": summary.frames, "batch": args.batch, "exports": args.export or None,
+        "device": str(device), "torch_threads": torch.get_num_threads(),
+        "cpu": platform.processor() or platform.machine(),
+        "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+        "pairs_per_s": round(summary.frames / total_s, 3), "ms_per_pair": round(1000 * total_s / summary.frames, 2),
+        "decode_frames_per_s": round(n_decoded / decode_s, 1), "model_load_s": round(load_s, 2),
+    }
+    print(f"labelling {summary.frames} frames {h}x{w} on {device} ({result['model']['encoder']}, "
+          f"{cfg.merge} correlation, {cfg.head} head, batch {args.batch}): {result['pairs_per_s']} pairs/s "
+          f"({result['ms_per_pair']} ms/pair end to end; decoding alone {result['decode_frames_per_s']} frames/s)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
