@@ -270,5 +270,24 @@ def test_python_api_label_recordings(tmp_path, semantic_ckpt):
     info = label_recordings(tmp_path / "gt", tmp_path / "pred", checkpoint=semantic_ckpt, device="cpu")
     assert info["pairs"] == 6 and info["labelled"] == ["cam_a", "cam_b"] and info["parameters"] > 0
     assert Recording(tmp_path / "pred").videos == ["cam_a", "cam_b"]  # names kept: trees can be scored
+    with pytest.raises(UserError, match="input tree itself"):
+        label_recordings(tmp_path / "gt", tmp_path / "gt", checkpoint=semantic_ckpt, device="cpu")
+    assert len(list((tmp_path / "gt" / "image" / "cam_a").glob("*.jpg"))) == 3
     with pytest.raises(UserError, match="checkpoint not found"):
         label_recordings(tmp_path / "gt", tmp_path / "p2", checkpoint=tmp_path / "none.safetensors")
+
+
+def test_unwritable_output_is_one_line(tmp_path, semantic_ckpt, capsys):
+    video = make_video(tmp_path / "clip.mp4", n=3)
+    (tmp_path / "file").write_text("x")
+    one_line_error(*label([video, "--out", tmp_path / "file", "--checkpoint", semantic_ckpt], capsys),
+                   "not a folder")
+    if os.geteuid() == 0:
+        pytest.skip("root ignores folder permissions")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        one_line_error(*label([video, "--out", ro, "--checkpoint", semantic_ckpt], capsys), "ermission")
+    finally:
+        ro.chmod(0o700)

@@ -134,7 +134,15 @@ def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
 def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summary:
     """Label every source (skipping finished ones), then write the requested exports of each."""
     root = Path(opts.out)
-    root.mkdir(parents=True, exist_ok=True)
+    if root.exists() and not root.is_dir():
+        raise fail(root, "--out exists and is not a folder")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise fail(root, f"cannot create the output folder ({e.strerror or e})") from None
+    for src in sources:
+        if src.kind == "layout" and Path(src.path).resolve() == root.resolve():
+            raise fail(root, "--out is the input tree itself; labelling would replace its images, choose another --out")
     plan = plan_parts(labeller.head, labeller.classes)
     summary = Summary()
     for src in sources:
@@ -158,9 +166,9 @@ def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summar
             summary.failed.append((src.name, str(e)))
             continue
         except OSError as e:
-            if not _disk_full(e):
-                raise
             clean_video(root, src.name)
+            if not _disk_full(e):  # permissions, a vanished input, ...: name the file, no traceback
+                raise fail(e.filename or src.path, f"{e.strerror or e} (while labelling {src.name})") from None
             raise fail(e.filename or root, f"no space left on device while labelling {src.name}; its partial "
                                             "files were removed, free some space and rerun to resume") from None
         if opts.exports:
