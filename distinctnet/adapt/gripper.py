@@ -1,0 +1,329 @@
+"""The gripper and its grasp point on the harvested frames.
+
+With a clip of the gripper opening and closing at a still pose (camera and arm still, only the fingers
+move):
+
+1. The fingers are the pixels that change: each pixel's share of frame pairs in which it changes by more
+   than ``DIFF_LEVEL`` (blurred grey frames); pixels above ``MOVING_SHARE`` are the fingers' swept area.
+2. The grasp point, the spot between the fingers where a grasped object appears, is the midpoint of the two
+   largest swept blobs (one per finger), or the centroid of the swept area when the fingers' paths merge.
+3. The gripper's appearance is the clip's median frame inside the convex hull of the swept area grown by
+   ``MARGIN`` of its size (to take in the palm).
+4. On every harvested frame that appearance is searched (masked normalised cross-correlation over
+   ``SCALES`` x ``ANGLES``) with its centre on the far end of the robot mask (within the clip's gripper
+   size of the point farthest from where the robot enters the image, see below); the best match places the gripper (its region, cut to the robot mask) and the grasp point.
+   Frames whose best match scores under ``MIN_SCORE`` fall back to the estimate below, with the gripper's
+   size taken from the clip.
+
+Without the clip (or as that fallback) the gripper is estimated from the robot mask alone: the robot enters
+the image where its mask touches the border; the gripper is the part of the mask farthest from there (the
+last ``GRIPPER_FRACTION`` of the distance, or the clip's gripper size), and the grasp point follows from
+the gripper and arm masks (``synth.composite.grasp_point``, which the compositor also uses).
+
+The gripper masks go into the harvest tree (part 001; arm = robot & ~gripper) with ``grasp_point`` per frame
+in each video's meta (the compositor reads it), and ``gripper`` saying how they were found.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import fail
+from ..io import atomic_imwrite, atomic_write_json
+from ..layout import Recording, VideoWriter
+from .checks import DIFF_LEVEL, MIN_CLIP_FRAMES, check_recording, motion_stats
+from .sheet import GRIPPER, KEPT, Examples, tile, tint
+
+log = logging.getLogger("distinctnet.adapt")
+
+MOVING_SHARE = 0.05
+MAX_MOVING = 0.25          # more of the picture moving than this: not a still pose
+MARGIN = 0.25
+SCALES = (0.8, 1.0, 1.25)
+ANGLES = tuple(range(0, 360, 30))
+MIN_SCORE = 0.45
+ANALYSIS_WIDTH = 256
+GRIPPER_FRACTION = 0.2
+MAX_CLIP_FRAMES = 300
+
+
+@dataclass
+class ClipGripper:
+    size: tuple[int, int]        # clip frame (H, W)
+    moving: np.ndarray           # swept finger area
+    region: np.ndarray           # gripper region (hull of the swept area + margin)
+    grasp: tuple[float, float]   # (x, y) in clip pixels
+    median: np.ndarray           # median clip frame (RGB)
+    energy: np.ndarray           # share of pairs in which each pixel changed
+
+    @property
+    def length(self) -> float:
+        """The gripper's size in clip pixels (side of a square of the region's area)."""
+        return float(np.sqrt(self.region.sum()))
+
+
+def _components(mask: np.ndarray, keep: float) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
+    import cv2
+
+    n, lab, stats, cents = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    comps = sorted(((int(stats[i, cv2.CC_STAT_AREA]), cents[i]) for i in range(1, n)), key=lambda c: -c[0])
+    if not comps:
+        return mask.astype(bool), []
+    good = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= keep * comps[0][0]]
+    return np.isin(lab, good), [c for c in comps if c[0] >= keep * comps[0][0]]
+
+
+def analyse_clip(frames: list[np.ndarray], where) -> ClipGripper:
+    """Find the fingers, the grasp point and the gripper's appearance in an open/close clip."""
+    import cv2
+
+    check_recording(motion_stats(frames), where, min_frames=MIN_CLIP_FRAMES, what="gripper clip")
+    if len(frames) > MAX_CLIP_FRAMES:
+        frames = frames[:: int(np.ceil(len(frames) / MAX_CLIP_FRAMES))]
+    greys = [cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (5, 5), 0).astype(np.int16) for f in frames]
+    energy = np.mean([np.abs(a - b) > DIFF_LEVEL for a, b in zip(greys, greys[1:])], axis=0)
+    moving = cv2.morphologyEx((energy > MOVING_SHARE).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
+    moving, comps = _components(moving, 0.2)
+    if not comps:
+        raise fail(where, "nothing moves in the gripper clip: record the gripper opening and closing")
+    if moving.mean() > MAX_MOVING:
+        raise fail(where, f"{100 * moving.mean():.0f}% of the gripper clip moves: only the fingers may move "
+                          "(keep the camera and the arm still)")
+    if len(comps) >= 2 and comps[1][0] >= 0.3 * comps[0][0]:
+        g = (comps[0][1] + comps[1][1]) / 2
+    else:
+        ys, xs = np.nonzero(moving)
+        g = np.array([xs.mean(), ys.mean()])
+    pts = np.stack(np.nonzero(moving)[::-1], 1).astype(np.int32)
+    hull = np.zeros(moving.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(pts), 1)
+    r = max(2, int(round(MARGIN * np.sqrt(hull.sum()))))
+    region = cv2.dilate(hull, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
+    median = np.median(np.stack(frames[:: max(1, len(frames) // 60)]), axis=0).astype(np.uint8)
+    return ClipGripper(tuple(moving.shape), moving, region, (float(g[0]), float(g[1])), median, energy)
+
+
+# ----------------------------------------------------------------------------------------------- geometry
+def entry_point(robot: np.ndarray) -> np.ndarray:
+    """(x, y) where the robot enters the picture: the mean of its pixels on the border (else the mask pixel
+    nearest to the border)."""
+    ys, xs = np.nonzero(robot)
+    h, w = robot.shape
+    border = np.minimum.reduce([xs, ys, w - 1 - xs, h - 1 - ys])
+    near = border <= max(1, border.min())
+    return np.array([xs[near].mean(), ys[near].mean()])
+
+
+def distal(robot: np.ndarray, length: float | None = None, fraction: float = GRIPPER_FRACTION) -> np.ndarray:
+    """The part of the robot mask within ``length`` (default ``fraction`` of the reach) of its farthest
+    distance from the entry point."""
+    ys, xs = np.nonzero(robot)
+    out = np.zeros_like(robot, bool)
+    if len(xs) == 0:
+        return out
+    base = entry_point(robot)
+    d = np.hypot(xs - base[0], ys - base[1])
+    g = fraction * d.max() if length is None else length
+    far = d >= d.max() - g
+    out[ys[far], xs[far]] = True
+    return out
+
+
+def estimate(robot: np.ndarray, length: float | None = None) -> tuple[np.ndarray, tuple[float, float] | None]:
+    """Gripper mask and grasp point from the robot mask alone."""
+    from synth.composite import grasp_point
+
+    grip = distal(robot, length)
+    return grip, grasp_point(robot, grip)
+
+
+# --------------------------------------------------------------------------------------------- appearance
+class Matcher:
+    """Searches the clip's gripper appearance in frames of a given size."""
+
+    def __init__(self, clip: ClipGripper, frame_size: tuple[int, int]):
+        import cv2
+
+        H, W = frame_size
+        self.f = min(1.0, ANALYSIS_WIDTH / W)                  # analysis scale
+        self.k = W / clip.size[1]                              # clip -> frame pixels (same camera assumed)
+        ys, xs = np.nonzero(clip.region)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        grey = clip.median[y0:y1, x0:x1].astype(np.float32)                  # colour: fingers differ by hue
+        mask = clip.region[y0:y1, x0:x1].astype(np.float32)
+        grasp = np.array([clip.grasp[0] - x0, clip.grasp[1] - y0])
+        self.length = clip.length * self.k                      # frame pixels
+        self.templates = []
+        h, w = grey.shape[:2]
+        c = np.array([w / 2, h / 2])
+        for s in SCALES:
+            z = s * self.k * self.f
+            side = int(np.ceil(np.hypot(h, w) * z)) + 2
+            for a in ANGLES:
+                m = cv2.getRotationMatrix2D((float(c[0]), float(c[1])), float(a), z)
+                m[:, 2] += side / 2 - c                          # centre of the template -> centre of the canvas
+                t = cv2.warpAffine(grey, m, (side, side), flags=cv2.INTER_LINEAR)
+                tm = cv2.warpAffine(mask, m, (side, side), flags=cv2.INTER_NEAREST)
+                if tm.sum() < 16:
+                    continue
+                v = m[:, :2] @ (grasp - c)                      # centre -> grasp point, rotated and scaled
+                self.templates.append((m, t, (tm > 0.5).astype(np.uint8), v))
+        self.grasp_t = grasp
+
+    def match(self, rgb: np.ndarray, robot: np.ndarray):
+        """(score, gripper mask, grasp point) of the best placement, or None when nothing can be searched."""
+        import cv2
+
+        H, W = robot.shape
+        w, h = max(8, round(W * self.f)), max(8, round(H * self.f))
+        grey = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+        rob = cv2.resize(robot.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        far = distal(rob, length=self.length * self.f)
+        if not far.any():
+            return None
+        best = None
+        for m, t, tm, _ in self.templates:
+            side = t.shape[0]
+            if side >= min(h, w):
+                continue
+            res = cv2.matchTemplate(grey, t, cv2.TM_CCOEFF_NORMED, mask=tm)
+            res = np.nan_to_num(res, nan=-1.0, posinf=-1.0, neginf=-1.0)
+            centre_ok = far[side // 2:side // 2 + res.shape[0], side // 2:side // 2 + res.shape[1]]
+            res = np.where(centre_ok, res, -1.0)
+            i = int(res.argmax())
+            y, x = divmod(i, res.shape[1])
+            if best is None or res[y, x] > best[0]:
+                best = (float(res[y, x]), m, x, y)
+        if best is None:
+            return None
+        score, m, x, y = best
+        a = np.vstack([m, [0, 0, 1]])
+        a[0, 2] += x
+        a[1, 2] += y
+        a = (np.diag([1 / self.f, 1 / self.f, 1]) @ a)[:2]       # template crop -> frame pixels
+        region = self._region_mask
+        placed = cv2.warpAffine(region, a, (W, H), flags=cv2.INTER_NEAREST) > 0
+        g = a @ np.array([self.grasp_t[0], self.grasp_t[1], 1.0])
+        return score, placed & robot, (float(g[0]), float(g[1]))
+
+    def set_region(self, clip: ClipGripper) -> "Matcher":
+        ys, xs = np.nonzero(clip.region)
+        self._region_mask = clip.region[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.uint8)
+        return self
+
+
+def find_gripper(rgb: np.ndarray, robot: np.ndarray, matcher: Matcher | None):
+    """(gripper mask, grasp point, method, score) for one harvested frame."""
+    if matcher is not None:
+        found = matcher.match(rgb, robot)
+        if found is not None and found[0] >= MIN_SCORE and found[1].any():
+            return found[1], found[2], "appearance", found[0]
+        grip, g = estimate(robot, matcher.length)
+        return grip, g, "geometry", (found[0] if found else None)
+    grip, g = estimate(robot)
+    return grip, g, "geometry", None
+
+
+# ----------------------------------------------------------------------------------------------- the step
+def clip_picture(clip: ClipGripper, path: Path) -> Path:
+    """The clip's median frame with the swept area (heat), the gripper region and the grasp point."""
+    import cv2
+
+    img = clip.median.astype(np.float32)
+    heat = np.clip(clip.energy / max(clip.energy.max(), 1e-6), 0, 1)[..., None]
+    img = img * (1 - 0.6 * heat) + np.array([255, 0, 0], np.float32) * 0.6 * heat
+    img = tint(img.astype(np.uint8), clip.region, GRIPPER, alpha=0.15)
+    x, y = (int(round(v)) for v in clip.grasp)
+    cv2.drawMarker(img, (x, y), (0, 255, 255), cv2.MARKER_CROSS, max(6, clip.size[1] // 25), 2)
+    scale = max(1, 480 // clip.size[1])
+    img = cv2.resize(img, (clip.size[1] * scale, clip.size[0] * scale), interpolation=cv2.INTER_NEAREST)
+    atomic_imwrite(path, img)
+    return path
+
+
+def load_clip(path: str, topic: str | None = None) -> tuple[list[np.ndarray], str]:
+    from ..label.readers import expand_inputs
+
+    sources = expand_inputs([path], topic)
+    if len(sources) != 1:
+        raise fail(path, f"the gripper clip must be one recording, found {len(sources)}")
+    return list(sources[0].frames()), sources[0].describe()
+
+
+def gripper_step(work: str | Path, clip_path: str | None = None, topic: str | None = None,
+                 progress: bool = True) -> dict:
+    """Write gripper masks and grasp points into ``WORK/harvest``; pictures and a summary into ``WORK/gripper``."""
+    from tqdm import tqdm
+
+    work = Path(work)
+    root = work / "harvest"
+    if not (root / "meta.json").exists():
+        raise fail(root, "no harvest here: run `distinctnet adapt harvest` first")
+    out = work / "gripper"
+    rec = Recording(root)
+    clip = None
+    if clip_path:
+        frames, where = load_clip(clip_path, topic)
+        clip = analyse_clip(frames, where)
+        clip_picture(clip, out / "clip.png")
+    examples = Examples(per_row=8)
+    summary = {"source": "clip" if clip else "estimated", "clip": clip_path,
+               "clip_grasp_point": list(clip.grasp) if clip else None,
+               "method": ("appearance of the clip's gripper, matched at the far end of the robot mask; "
+                          "geometric estimate where the match is weak") if clip else
+                         ("estimated without a gripper clip: the part of the robot mask farthest from where the "
+                          "robot enters the image"),
+               "frames": 0, "appearance": 0, "geometry": 0, "no_gripper": 0, "videos": {}}
+    matchers: dict[tuple, Matcher] = {}
+    for video in rec.videos:
+        vm = rec.video_meta(video)
+        n = int(vm["frames"])
+        grasps, methods, scores = [], [], []
+        w = VideoWriter(root, video, annotated_parts=["arm", "gripper", "robot"], static_from=vm.get("static_from"),
+                        source=vm.get("source", ""), license=vm.get("license", ""), write_images=False)
+        for i in tqdm(range(n), desc=f"gripper {video}", disable=not progress, leave=False):
+            rgb = rec.read_image(video, i)
+            robot = rec.read_mask(video, "robot", i)
+            matcher = None
+            if clip is not None:
+                key = robot.shape
+                if key not in matchers:
+                    matchers[key] = Matcher(clip, robot.shape).set_region(clip)
+                matcher = matchers[key]
+            grip, g, method, score = find_gripper(rgb, robot, matcher)
+            if not grip.any():
+                method = "none"
+            w.write(None, {"robot": robot, "gripper": grip})
+            grasps.append([round(g[0], 2), round(g[1], 2)] if g is not None else None)
+            methods.append(method)
+            scores.append(None if score is None else round(score, 3))
+            summary[method if method != "none" else "no_gripper"] += 1
+            summary["frames"] += 1
+
+            def picture(rgb=rgb, grip=grip, robot=robot, g=g, method=method, i=i):
+                import cv2
+
+                img = tint(tint(rgb, robot & ~grip, KEPT, 0.25), grip, GRIPPER)
+                if g is not None:
+                    cv2.drawMarker(img, (int(round(g[0])), int(round(g[1]))), (0, 255, 255), cv2.MARKER_CROSS,
+                                   max(5, rgb.shape[1] // 20), 1)
+                return tile(img, f"{video} #{i}")
+            examples.offer(method, picture)
+        extra = {k: v for k, v in vm.items() if k not in ("frames", "annotated_parts", "static_from", "source",
+                                                             "license")}
+        extra.update({"grasp_point": grasps, "gripper": {"source": summary["source"], "method_per_frame": methods,
+                                                          "score_per_frame": scores}})
+        w.extra = extra
+        w.frames = n
+        w.finish()
+        summary["videos"][video] = {"frames": n, "appearance": methods.count("appearance"),
+                                    "geometry": methods.count("geometry")}
+    sheet = examples.write(out / "gripper.png", f"gripper ({summary['source']}): yellow gripper, green arm, "
+                                                "cross = grasp point; rows by method", ["appearance", "geometry"])
+    summary["sheet"] = str(sheet) if sheet else None
+    summary["clip_picture"] = str(out / "clip.png") if clip else None
+    atomic_write_json(out / "gripper.json", summary)
+    return summary
