@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("training.cli", "fit the motion, semantic and recurrent stages"),
     "eval": ("eval.cli", "score predicted masks against a labelled-recording tree"),
     "label": ("distinctnet.label.cli", "label recordings: masks of arm, gripper, robot, object, distractor"),
+    "adapt": ("distinctnet.adapt.cli", "teach the model a new robot from recordings of it, without annotation"),
 }
 
 
