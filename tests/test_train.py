@@ -278,6 +278,24 @@ def test_recurrent_stage_with_ddp_on_two_cpu_processes(tmp_path, seq_data):
     assert any(r.get("val/iou_robot") for r in rows)
 
 
+@pytest.mark.parametrize("config", sorted(p.name for p in CONFIGS.glob("*.yaml")))
+def test_every_shipped_config_builds(tmp_path, config):
+    from training.cli import train
+
+    preset, stage = config[:-len(".yaml")].rsplit("-", 1)
+    cli = train([str(CONFIGS / config), "--model.init_from=null", "--trainer.accelerator=cpu",
+                 "--trainer.precision=32-true", f"--trainer.default_root_dir={tmp_path}",
+                 "--model.net.input_size=[64,96]"], run=False)
+    cfg = cli.model.net.cfg
+    assert cfg.head == ("motion" if stage == "motion" else "semantic")
+    assert cfg.recurrent == (stage == "recurrent")
+    assert type(cli.datamodule).__name__ == ("SequenceData" if stage == "recurrent" else "PairData")
+    assert cfg.encoder == ("resnet18" if preset == "cpu-small" else "resnet50")
+    if stage != "motion":
+        assert cli.model.hparams.freeze == ["siamese"]
+    assert (CONFIGS / config).read_text().count("bf16-mixed") == (1 if preset == "gpu" else 0)
+
+
 # -- errors and plots -------------------------------------------------------------------------------------
 def test_cli_errors_are_one_line(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
