@@ -15,6 +15,7 @@ from .errors import UserError
 # name -> (module, one-line help). Only subcommands that exist are listed.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("eval.bench", "model and labelling speed (params, ms per pair, pairs/s)"),
+    "synth": ("synth.cli", "render and composite synthetic training data"),
     "train": ("training.cli", "fit the motion, semantic and recurrent stages"),
     "eval": ("eval.cli", "score predicted masks against a labelled-recording tree"),
     "label": ("distinctnet.label.cli", "label recordings: masks of arm, gripper, robot, object, distractor"),
