@@ -116,7 +116,7 @@ def add_lights(bproc, rng: np.random.Generator, centre) -> None:
         r = float(rng.uniform(1.5, 3.5))
         light.set_location((centre + r * np.array([math.cos(ang) * math.cos(elev), math.sin(ang) * math.cos(elev),
                                                    math.sin(elev)])).tolist())
-        light.set_energy(float(rng.uniform(300, 1500)) * r * r / 4)
+        light.set_energy(float(rng.uniform(100, 600)) * r * r / 4)
         warm = rng.uniform(0, 0.3)
         light.set_color([1.0, 1.0 - warm * 0.4, 1.0 - warm])
         light.set_radius(float(rng.uniform(0.05, 0.5)))
