@@ -156,6 +156,7 @@ def test_other_checkpoint_needs_overwrite(tmp_path, semantic_ckpt, capsys):
     other = save_tiny(tmp_path / "other.safetensors", head="semantic", classes=("robot", "gripper"))
     rc, err = label([video, "--out", out, "--checkpoint", other], capsys)
     one_line_error(rc, err, "another checkpoint", "--overwrite")
+    assert Recording(out).video_meta("clip")["annotated_parts"][0] == "arm" and validate(out) == []  # kept
     rc, err = label([video, "--out", out, "--checkpoint", other, "--overwrite", "--export", "sam2"], capsys)
     assert rc == 0, err
     assert Recording(out).video_meta("clip")["annotated_parts"] == ["arm", "gripper", "robot"]

@@ -13,6 +13,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ..errors import UserError, fail
 from ..io import atomic_write_json
 from ..layout import VideoWriter, is_finished, read_meta
@@ -98,8 +100,6 @@ def _disk_full(e: BaseException) -> bool:
 
 def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
     """Label one source into ``opts.out`` as video ``src.name``; returns the number of frames."""
-    from tqdm import tqdm
-
     root = Path(opts.out)
     skipped: list[int] = []
     motion_only = plan.annotated == ["foreground"]
@@ -145,7 +145,9 @@ def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summar
             raise fail(root, "--out is the input tree itself; labelling would replace its images, choose another --out")
     plan = plan_parts(labeller.head, labeller.classes)
     summary = Summary()
-    for src in sources:
+    videos = tqdm(sources, desc="videos", unit="video", disable=not opts.progress or len(sources) < 2)
+    for src in videos:
+        started = False
         try:
             if opts.overwrite:
                 clean_video(root, src.name)
@@ -156,17 +158,24 @@ def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summar
                                "video was labelled with another checkpoint; use --overwrite or another --out")
                 summary.skipped.append(src.name)
             else:
+                started = True
                 clean_video(root, src.name)  # an interrupted earlier run: start this video afresh
-                summary.frames += label_video(src, labeller, opts, plan)
+                n = label_video(src, labeller, opts, plan)
+                summary.frames += n
                 summary.labelled.append(src.name)
+                if opts.progress:
+                    review = read_meta(root)["videos"][src.name].get("review_frames", 0)
+                    log.info("%s: %d frames labelled, %d flagged for review", src.name, n, review)
         except UserError as e:
             if len(sources) > 1:  # a single input's error is the command's error line
                 log.error("%s", e)
-            clean_video(root, src.name)
+            if started:  # a finished video from an earlier run is never removed on an error
+                clean_video(root, src.name)
             summary.failed.append((src.name, str(e)))
             continue
         except OSError as e:
-            clean_video(root, src.name)
+            if started:
+                clean_video(root, src.name)
             if not _disk_full(e):  # permissions, a vanished input, ...: name the file, no traceback
                 raise fail(e.filename or src.path, f"{e.strerror or e} (while labelling {src.name})") from None
             raise fail(e.filename or root, f"no space left on device while labelling {src.name}; its partial "
