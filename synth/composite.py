@@ -38,7 +38,7 @@ from .augment import AugmentConfig, PairAugmenter, blend_edges
 
 BG, ARM, GRIPPER, OBJECT, DISTRACTOR = 0, 1, 2, 3, 4
 SOURCE = "distinctnet synth composite"
-MANIFEST = "composite_manifest"
+GENERATOR = "composite"
 MIN_SIDE, MAX_SIDE = 32, 4096
 
 
@@ -204,7 +204,11 @@ class RobotSource:
                 raise fail(root, "no video with robot masks (mask/<video>/002/*.png, 'robot' in annotated_parts) "
                                  "and at least 2 frames")
         self.weights = np.cumsum([c.moving - 1 for c in self.clips])
+        self.cache_bytes = cache_bytes
         self.cache = LRU(cache_bytes)
+
+    def __getstate__(self) -> dict:  # worker processes start with empty caches
+        return {**self.__dict__, "cache": LRU(self.cache_bytes)}
 
     def sample(self, rng: np.random.Generator, max_gap: int) -> tuple[RobotClip, int, int]:
         """A clip and frames (t, t + k), uniform over the usable frames t of all clips."""
@@ -295,9 +299,20 @@ class CompositeGenerator:
                  cfg: CompositeConfig = CompositeConfig(), aug: AugmentConfig = AugmentConfig(), seed: int = 0):
         self.cfg, self.aug_cfg, self.seed = cfg.check(), aug, int(seed)
         self.robots, self.backgrounds, self.objects = robots, list(backgrounds), list(objects)
-        self.augmenter = PairAugmenter(aug)
-        self.bg_cache = LRU(cfg.cache_mb << 20)
+        self._fresh()
+
+    def _fresh(self) -> None:
+        """Per-process state: the albumentations pipelines and the decoded-image caches."""
+        self.augmenter = PairAugmenter(self.aug_cfg)
+        self.bg_cache = LRU(self.cfg.cache_mb << 20)
         self.sprite_cache = LRU(32 << 20)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("augmenter", "bg_cache", "sprite_cache")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._fresh()
 
     # -- pieces
     def _background(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
@@ -474,11 +489,12 @@ def finish_fragment(w: VideoWriter) -> None:
 _WORKER: tuple | None = None
 
 
-def _init_worker(gen: CompositeGenerator, root: Path) -> None:
-    import cv2
-
+def _init_worker(gen: CompositeGenerator, root: Path, pool_worker: bool = True) -> None:
     global _WORKER
-    cv2.setNumThreads(1)
+    if pool_worker:  # one process per core: OpenCV's own threads would only compete
+        import cv2
+
+        cv2.setNumThreads(1)
     _WORKER = (gen, root)
 
 
@@ -489,24 +505,51 @@ def _work(index: int) -> tuple[int, bool, int]:
     return index, pair.static, pair.info["distractors"]
 
 
-def _settings(gen: CompositeGenerator) -> dict:
+def _settings(gen: CompositeGenerator, robots, objects, backgrounds) -> dict:
+    """What decides the pairs (a resumed or sharded run into the same folder must match)."""
     return {"seed": gen.seed, "config": asdict(gen.cfg), "augment": asdict(gen.aug_cfg),
-            "robots": gen.robots.describe(), "objects": [o.name for o in gen.objects],
-            "backgrounds": [str(p) for p in gen.backgrounds]}
+            "robots": [str(r) for r in robots], "objects": [str(o) for o in objects or []],
+            "backgrounds": [str(b) for b in backgrounds] if backgrounds else "default"}
+
+
+def _assets(gen: CompositeGenerator, max_files: int = 2000) -> list[dict]:
+    """The asset list of the manifest: background photos (per folder when there are very many), robot
+    clips, object folders."""
+    from .assets import skimage_photos
+
+    sk = {p.parent for p in skimage_photos()}
+    out = []
+    if len(gen.backgrounds) <= max_files:
+        for p in gen.backgrounds:
+            lic = ("scikit-image sample data, see skimage/data/README.txt" if p.parent in sk else
+                   "see LICENSE.md beside the photos" if (p.parent / "LICENSE.md").exists() else "user-supplied")
+            out.append({"path": str(p), "name": p.name, "source": "background", "license": lic})
+    else:
+        folders: dict[Path, int] = {}
+        for p in gen.backgrounds:
+            folders[p.parent] = folders.get(p.parent, 0) + 1
+        out += [{"path": str(f), "name": f.name, "source": "background", "files": n, "license": "user-supplied"}
+                for f, n in sorted(folders.items())]
+    for c in gen.robots.clips:
+        out.append({"path": f"{c.root}/image/{c.video}", "name": c.video, "source": "robot", "frames": c.frames,
+                    "license": gen.robots.recs[c.root].video_meta(c.video).get("license", "")})
+    out += [{"path": str(o.views[0].parent), "name": o.name, "source": "object", "views": len(o.views),
+             "license": "user-supplied"} for o in gen.objects]
+    if not gen.objects:
+        out.append({"path": "procedural", "name": "procedural objects", "source": "object", "license": "generated"})
+    return out
 
 
 def _check_same_settings(out: Path, settings: dict) -> None:
-    def norm(x):
-        return json.loads(json.dumps(x))
-
-    for path in sorted(out.glob(f"{MANIFEST}*.json")):
+    now = json.loads(json.dumps(settings))
+    for path in sorted((out / "manifest.d").glob(f"{GENERATOR}-*.json")):
         try:
             old = json.loads(path.read_text())["settings"]
-        except (json.JSONDecodeError, KeyError, UnicodeDecodeError):
-            raise fail(path, "unreadable manifest; remove it or use another output folder") from None
-        if old != norm(settings):
-            diff = sorted(k for k in settings if old.get(k) != norm(settings)[k])
-            raise fail(out, f"holds pairs made with other settings ({', '.join(diff)} differ, see {path.name}); "
+        except (json.JSONDecodeError, KeyError, UnicodeDecodeError, TypeError):
+            raise fail(path, "unreadable manifest fragment; remove it or use another output folder") from None
+        if old != now:
+            diff = sorted(k for k in now if old.get(k) != now[k])
+            raise fail(out, f"holds pairs made with other settings (differing: {', '.join(diff)}; see {path}); "
                             "use another output folder or the same settings to resume")
 
 
@@ -514,10 +557,11 @@ def generate(out: str | Path, num: int, robots: list, objects: list | None = Non
              cfg: CompositeConfig = CompositeConfig(), aug: AugmentConfig = AugmentConfig(), seed: int = 0,
              shard: tuple[int, int] = (0, 1), workers: int = 1, progress: bool = True) -> dict:
     """Write pairs ``pair_{k:06d}`` for k in range(num) belonging to ``shard`` (k % N == i) into ``out``,
-    skipping finished ones. Returns the manifest dict (also written to ``out/composite_manifest*.json``)."""
+    skipping finished ones; record the run in the dataset manifest (synth/manifest.py, generator
+    "composite"). Returns this run's counts and timing."""
     from tqdm import tqdm
 
-    from distinctnet.io import atomic_write_json
+    from . import manifest as dataset_manifest
 
     if num < 0:
         raise fail("--num", "must be >= 0")
@@ -527,65 +571,56 @@ def generate(out: str | Path, num: int, robots: list, objects: list | None = Non
     if out.exists() and not out.is_dir():
         raise fail(out, "exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    settings = _settings(gen)
+    settings = _settings(gen, robots, objects, backgrounds)
     _check_same_settings(out, settings)
+    assets = _assets(gen)
     i, n = shard
-    mpath = out / (f"{MANIFEST}.json" if n == 1 else f"{MANIFEST}_{i}of{n}.json")
     mine = list(range(i, num, n))
     todo = [k for k in mine if not is_finished(out, pair_name(k))]
-    manifest = {"generator": SOURCE, "num": num, "shard": f"{i}/{n}", "pairs_in_shard": len(mine),
-                "already_done": len(mine) - len(todo), "status": "running", "settings": settings}
-    atomic_write_json(mpath, manifest)
+    # pairs / finished: the shard's state (they sum over shards); the rest: this run
+    counts = {"pairs": len(mine), "finished": len(mine) - len(todo), "made": 0, "skipped": len(mine) - len(todo),
+              "static_made": 0, "distractors_made": 0}
+    dataset_manifest.write(out, GENERATOR, shard, settings=settings, counts=counts, assets=assets,
+                           timing={"status": "running", "num": num})
 
     t0 = time.perf_counter()
-    made, static, distractors = 0, 0, 0
     bar = tqdm(total=len(todo), unit="pair", desc="composite", disable=not progress, dynamic_ncols=True)
+
+    def done(st: bool, nd: int) -> None:
+        counts["made"] += 1
+        counts["finished"] += 1
+        counts["static_made"] += int(st)
+        counts["distractors_made"] += nd
+        bar.update()
+
     try:
         if workers > 1 and len(todo) > 1:
             import multiprocessing as mp
 
-            ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+            # spawn, not fork: albumentations imports torch, whose thread pools do not survive a fork
+            # (forked workers can deadlock); each worker gets the generator pickled, without its caches
+            ctx = mp.get_context("spawn")
             with ctx.Pool(workers, initializer=_init_worker, initargs=(gen, out)) as pool:
                 for _, st, nd in pool.imap_unordered(_work, todo, chunksize=4):
-                    made, static, distractors = made + 1, static + st, distractors + nd
-                    bar.update()
+                    done(st, nd)
         else:
-            _init_worker(gen, out)
+            _init_worker(gen, out, pool_worker=False)
             for k in todo:
                 _, st, nd = _work(k)
-                made, static, distractors = made + 1, static + st, distractors + nd
-                bar.update()
+                done(st, nd)
     finally:
         bar.close()
         seconds = time.perf_counter() - t0
         rebuild_meta(out)
-        manifest.update({"status": "done" if made == len(todo) else "interrupted", "made": made,
-                         "static_made": static, "distractors_made": distractors, "seconds": round(seconds, 3),
-                         "pairs_per_s": round(made / seconds, 3) if seconds > 0 and made else None})
-        atomic_write_json(mpath, manifest)
-    return manifest
+        timing = {"status": "done" if counts["made"] == len(todo) else "interrupted", "num": num,
+                  "seconds": round(seconds, 3), "workers": workers,
+                  "pairs_per_s": round(counts["made"] / seconds, 3) if seconds > 0 and counts["made"] else None}
+        dataset_manifest.write(out, GENERATOR, shard, settings=settings, counts=counts, assets=assets,
+                               timing=timing)
+    return {**counts, **timing, "shard": f"{i}/{n}"}
 
 
 # ---------------------------------------------------------------------------------------- contact sheet
-COLOURS = {"arm": (230, 60, 60), "gripper": (255, 200, 0), "object": (40, 210, 70), "distractor": (60, 130, 255)}
-
-
-def overlay(rgb: np.ndarray, masks: dict[str, np.ndarray], alpha: float = 0.45) -> np.ndarray:
-    """Parts tinted in their colour with outlines."""
-    import cv2
-
-    out = rgb.astype(np.float32)
-    for name, colour in COLOURS.items():
-        m = masks[name]
-        if m.any():
-            out[m] = out[m] * (1 - alpha) + np.array(colour, np.float32) * alpha
-    out = out.astype(np.uint8)
-    for name, colour in COLOURS.items():
-        contours, _ = cv2.findContours(masks[name].astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        cv2.drawContours(out, contours, -1, colour, 1)
-    return out
-
-
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.4) -> None:
     import cv2
 
@@ -595,8 +630,12 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.4) 
 
 def contact_sheet(root: str | Path, out_png: str | Path, videos: list[str] | None = None, max_pairs: int = 8,
                   cols: int = 2) -> Path:
-    """A PNG grid of pairs (frame A | frame B, parts overlaid) with a colour legend."""
+    """A PNG grid of pairs (frame A | frame B, parts overlaid as in synth/sheet.py) with a colour legend."""
+    import cv2
+
     from distinctnet.io import atomic_imwrite
+
+    from .sheet import COLOURS, overlay
 
     rec = Recording(root)
     videos = [v for v in (videos or rec.videos) if v in rec.meta["videos"]][:max_pairs]
@@ -621,8 +660,6 @@ def contact_sheet(root: str | Path, out_png: str | Path, videos: list[str] | Non
     for name, colour in COLOURS.items():
         y = sheet.shape[0] - 18
         sheet[y:y + 12, x:x + 12] = colour
-        import cv2
-
         cv2.putText(sheet, name, (x + 16, y + 10), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
         x += 110
     out_png = Path(out_png)
@@ -667,9 +704,32 @@ def run(args) -> int:
                  workers=max(1, args.workers), progress=not args.quiet)
     rate = m["pairs_per_s"]
     rate_txt = f"{rate:.1f} pairs/s ({rate * 3600:,.0f} pairs/hour)" if rate else "nothing to do"
-    print(f"{m['made']} pairs made, {m['already_done']} already there, in {m['seconds']:.1f} s: {rate_txt}; "
+    print(f"{m['made']} pairs made, {m['skipped']} already there, in {m['seconds']:.1f} s: {rate_txt}; "
           f"-> {args.out}", file=sys.stderr)
     if args.sheet:
         first = [pair_name(k) for k in range(shard[0], args.num, shard[1])][:8]
         print(f"contact sheet: {contact_sheet(args.out, args.sheet, first)}", file=sys.stderr)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m synth.composite OUT --robots ROOT ...`` (the same as ``distinctnet synth composite``)."""
+    import argparse
+
+    from distinctnet.errors import UserError
+
+    parser = argparse.ArgumentParser(prog="python -m synth.composite", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except UserError as e:
+        print(f"synth composite: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("synth composite: interrupted (run again to resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -92,9 +92,12 @@ def test_pairs_follow_the_layout(moving):
             np.testing.assert_array_equal(m["robot"], m["arm"] | m["gripper"])
             assert not (m["arm"] & m["gripper"]).any() and not (m["object"] & m["distractor"]).any()
             assert m["robot"].any()
-    manifest = json.loads((moving / "composite_manifest.json").read_text())
-    assert manifest["made"] == 6 and manifest["status"] == "done" and manifest["static_made"] == 0
-    assert manifest["settings"]["config"]["size"] == list(SIZE)
+    manifest = json.loads((moving / "manifest.json").read_text())["generators"]["composite"]
+    assert manifest["counts"]["made"] == 6 and manifest["counts"]["static_made"] == 0
+    assert manifest["shards"]["0/1"]["timing"]["status"] == "done"
+    assert manifest["settings"]["config"]["size"] == list(SIZE) and manifest["seed"] == 0
+    sources = {a["source"] for a in manifest["assets"]}
+    assert sources == {"background", "robot", "object"}
 
 
 def test_robot_moves_and_object_sits_on_the_gripper(moving):
@@ -165,7 +168,7 @@ def test_resume_skips_finished_pairs(tmp_path, robots, backgrounds):
     first = tree_bytes(tmp_path)
     (tmp_path / "meta.d" / f"{pair_name(1)}.json").unlink()  # pair 1 "killed" before it finished
     m = run_gen(tmp_path, robots, backgrounds, num=5)
-    assert (m["already_done"], m["made"]) == (2, 3)
+    assert (m["skipped"], m["made"], m["finished"]) == (2, 3, 5)
     assert Recording(tmp_path).videos == [pair_name(k) for k in range(5)]
     for p, t in stamps.items():
         if pair_name(1) not in str(p):
