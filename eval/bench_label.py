@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=40, help="frames of the generated video (40)")
     p.add_argument("--device", default="auto")
     p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--write-workers", type=int, default=None, help="writer threads (default: min(4, cores))")
     p.add_argument("--runs", type=int, default=3, help="timed runs; median and best reported (3)")
     p.add_argument("--export", default="", help="exports to include (robotseg,sam2,coco,overlay)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from distinctnet.device import resolve_device
+    from distinctnet.label.app import default_write_workers
     from distinctnet.label.exports import parse_formats
     from distinctnet.label.model import load_model
     from distinctnet.label.pipeline import LabelOptions, label_sources
@@ -104,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
 
         times = []
         for k in range(max(1, args.runs)):
-            opts = LabelOptions(out=tmp / f"out{k}", exports=parse_formats(args.export), progress=False)
+            opts = LabelOptions(out=tmp / f"out{k}", exports=parse_formats(args.export), progress=False,
+                                write_workers=default_write_workers(args.write_workers))
             if device.type == "cuda":
                 torch.cuda.synchronize()
             t0 = time.perf_counter()
@@ -123,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         "model": {"preset": None if args.checkpoint else args.preset, "checkpoint": args.checkpoint,
                   "encoder": cfg.encoder, "merge": cfg.merge, "head": cfg.head, "recurrent": cfg.recurrent,
                   "input_size": list(cfg.input_size)},
-        "video_size": [h, w], "frames": summary.frames, "batch": args.batch, "exports": args.export or None,
+        "video_size": [h, w], "frames": summary.frames, "batch": args.batch,
+        "write_workers": default_write_workers(args.write_workers), "exports": args.export or None,
         "device": str(device), "torch_threads": torch.get_num_threads(),
         "cpu": platform.processor() or platform.machine(),
         "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,

@@ -85,20 +85,20 @@ def test_interrupted_run_resumes_to_identical_files(tmp_path, semantic_ckpt, cap
 
     from distinctnet.label import pipeline
 
-    real_add = pipeline.QualityRecorder.add
+    real_row = pipeline.QualityRecorder.make_row
 
-    def dying_add(self, frame, split):  # a kill in the middle of the second video
+    def dying_row(self, frame, split):  # a kill in the middle of the second video
         if frame == 4 and "b" in {p.name for p in (tmp_path / "out" / "image").iterdir()}:
             raise KeyboardInterrupt
-        return real_add(self, frame, split)
+        return real_row(self, frame, split)
 
-    monkeypatch.setattr(pipeline.QualityRecorder, "add", dying_add)
+    monkeypatch.setattr(pipeline.QualityRecorder, "make_row", dying_row)
     rc, err = label([inputs, "--out", tmp_path / "out", *args], capsys)
     assert rc == 130
     assert (tmp_path / "out" / "mask" / "b" / "002" / "00003.png").is_file()
     assert not (tmp_path / "out" / "meta.d" / "b.json").exists()
     (tmp_path / "out" / "image" / "b" / "00099.jpg").write_bytes(b"stale")  # leftovers are removed too
-    monkeypatch.setattr(pipeline.QualityRecorder, "add", real_add)
+    monkeypatch.setattr(pipeline.QualityRecorder, "make_row", real_row)
     a_mtime = (tmp_path / "out" / "mask" / "a" / "000" / "00000.png").stat().st_mtime_ns
     rc, err = label([inputs, "--out", tmp_path / "out", *args], capsys)
     assert rc == 0, err
@@ -292,3 +292,23 @@ def test_unwritable_output_is_one_line(tmp_path, semantic_ckpt, capsys):
         one_line_error(*label([video, "--out", ro, "--checkpoint", semantic_ckpt], capsys), "ermission")
     finally:
         ro.chmod(0o700)
+
+
+def test_writer_threads_give_the_same_files(tmp_path, semantic_ckpt, capsys):
+    from distinctnet.label.pipeline import OrderedPool
+
+    pool = OrderedPool(3)
+    got = []
+    for k in range(20):
+        got += pool.submit(lambda x: (time.sleep(0.001 * (k % 3)), x)[1], k)
+    assert got + pool.drain() == list(range(20))  # results in submission order
+    pool.close()
+
+    video = make_video(tmp_path / "clip.mp4", n=9)
+    for w in ("0", "3"):
+        rc, err = label([video, "--out", tmp_path / f"w{w}", "--checkpoint", semantic_ckpt, "--batch", "2",
+                         "--write-workers", w], capsys)
+        assert rc == 0, err
+    a, b = tree_files(tmp_path / "w0"), tree_files(tmp_path / "w3")
+    assert sorted(a) == sorted(b) and all(a[k] == b[k] for k in a)
+    assert Recording(tmp_path / "w3").num_frames("clip") == 9

@@ -13,6 +13,12 @@ from .readers import expand_inputs
 log = logging.getLogger("distinctnet.label")
 
 
+def default_write_workers(n: int | None) -> int:
+    import os
+
+    return max(0, n) if n is not None else min(4, os.cpu_count() or 1)
+
+
 def input_paths(inputs: list[str] | None) -> list[str]:
     if inputs:
         return list(inputs)
@@ -32,7 +38,8 @@ def run_label(args, shard: tuple[int, int] | None = None) -> Summary:
     ckpt = checkpoint_path(args.checkpoint)
     opts = LabelOptions(out=Path(args.out), exports=formats, overwrite=args.overwrite, threshold=args.threshold,
                         review_margin=args.review_margin, jpeg_quality=args.jpeg_quality, fps=args.fps,
-                        progress=not args.quiet, checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt))
+                        progress=not args.quiet, checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt),
+                        write_workers=default_write_workers(getattr(args, "write_workers", None)))
     if not sources:
         log.info("shard %d/%d has no videos", *shard)
         return Summary()

@@ -36,6 +36,7 @@ class LabelOptions:
     jpeg_quality: int = 95
     fps: float = 15.0
     progress: bool = True
+    write_workers: int = 2        # threads encoding and writing JPG/PNG files (0: in the main thread)
     checkpoint: str = ""          # recorded in meta; a finished video made with another one is an error
     checkpoint_sha256: str = ""
 
@@ -94,6 +95,40 @@ def clean_video(root: Path, video: str) -> None:
                 atomic_write_json(meta_path, meta)
 
 
+class OrderedPool:
+    """Runs calls in ``workers`` threads, yielding their results in submission order; at most
+    ``2 * workers`` calls are pending (memory stays bounded). ``workers=0`` runs each call at once."""
+
+    def __init__(self, workers: int):
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.workers = max(0, int(workers))
+        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="label-write") if self.workers else None
+        self.pending: deque = deque()
+
+    def submit(self, fn, *args) -> list:
+        """Submit a call; returns the results that are ready to hand on (in order)."""
+        if self.pool is None:
+            return [fn(*args)]
+        self.pending.append(self.pool.submit(fn, *args))
+        done = []
+        while len(self.pending) > 2 * self.workers:
+            done.append(self.pending.popleft().result())
+        return done
+
+    def drain(self) -> list:
+        out = []
+        while self.pending:
+            out.append(self.pending.popleft().result())
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
 def _disk_full(e: BaseException) -> bool:
     return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
 
@@ -113,17 +148,30 @@ def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
     writer = VideoWriter(root, src.name, annotated_parts=plan.annotated, source=str(Path(src.path).resolve()),
                          extra=extra, quality=opts.jpeg_quality)
     bar = tqdm(desc=src.name, unit="frame", disable=not opts.progress, leave=False)
+
+    def emit(i: int, rgb, probs) -> dict:  # masks + files + quality row of frame i (runs in a writer thread)
+        split = plan.split(probs, opts.threshold)
+        writer.write(rgb, {part: m for part, (m, _p) in split.items()}, frame=i)
+        return quality.make_row(i, split)
+
+    n = 0
+    pool = OrderedPool(opts.write_workers)
     try:
         for i, (rgb, probs) in enumerate(labeller.predict(src.frames(skipped))):
-            split = plan.split(probs, opts.threshold)
-            writer.write(rgb, {part: m for part, (m, _p) in split.items()})
-            quality.add(i, split)
+            if i == 0:
+                quality.rows.append(emit(i, rgb, probs))  # fixes the video's frame size before threads start
+            else:
+                quality.rows.extend(pool.submit(emit, i, rgb, probs))
+            n = i + 1
             bar.update()
+        quality.rows.extend(pool.drain())
     except UserError as e:
         msg = str(e)
         raise fail(src.describe(), msg) if not msg.startswith(str(src.path)) else e
     finally:
+        pool.close()  # no thread writes after this video has failed (its files are then removed)
         bar.close()
+    writer.frames = n
     quality.write(root / "quality" / f"{src.name}.csv")
     writer.extra.update({"skipped_inputs": skipped, "review_frames": len(quality.review_frames),
                          "quality": f"quality/{src.name}.csv"})

@@ -32,6 +32,12 @@ class QualityRecorder:
         self.rows: list[dict] = []
 
     def add(self, frame: int, split: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+        row = self.make_row(frame, split)
+        self.rows.append(row)
+        return row
+
+    def make_row(self, frame: int, split: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+        """The quality row of one frame (pure: safe to call from writer threads)."""
         row: dict = {"frame": frame}
         low = []
         for part in self.parts:
@@ -43,7 +49,6 @@ class QualityRecorder:
                 low.append(col)
         row["review"] = int(bool(low))
         row["reason"] = " ".join(f"low-margin:{p}" for p in low)
-        self.rows.append(row)
         return row
 
     @property

@@ -101,7 +101,8 @@ class Labeller:
 
 
 def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: int = 4, exports=(),
-                     topic: str | None = None, overwrite: bool = False, progress: bool = False) -> dict:
+                     topic: str | None = None, overwrite: bool = False, progress: bool = False,
+                     write_workers: int | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
     "labelled", "skipped"}``; raises UserError when a video fails (the others are labelled)."""
@@ -109,6 +110,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     from pathlib import Path
 
     from ..device import resolve_device
+    from .app import default_write_workers
     from .model import checkpoint_path, load_model
     from .pipeline import LabelOptions, file_sha256, label_sources
     from .readers import expand_inputs
@@ -120,7 +122,8 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     model = load_model(ckpt)
     labeller = Labeller(model, dev, batch=batch)
     opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
-                        checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt))
+                        checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt),
+                        write_workers=default_write_workers(write_workers))
     t0 = time.perf_counter()
     summary = label_sources(sources, labeller, opts)
     seconds = time.perf_counter() - t0
