@@ -30,6 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ray", type=int, default=0, metavar="WORKERS",
                    help="label the inputs on this many Ray workers (needs the 'ray' extra)")
     p.add_argument("--ray-address", default=None, help="Ray cluster address (default: start a local one)")
+    p.add_argument("--ray-gpus", type=float, default=None, metavar="G",
+                   help="GPUs per Ray worker (default 1 when CUDA is used, else 0; 0.5 puts two workers on a GPU)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 

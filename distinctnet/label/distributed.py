@@ -29,11 +29,13 @@ def run_ray(args, workers: int, address: str | None = None) -> list:
 
     if workers < 1:
         raise UserError("--ray WORKERS must be at least 1")
-    gpus = 0.0
-    if args.device != "cpu":
-        import torch
+    gpus = getattr(args, "ray_gpus", None)
+    if gpus is None:
+        gpus = 0.0
+        if args.device != "cpu":
+            import torch
 
-        gpus = 1.0 if (args.device == "cuda" or torch.cuda.is_available()) else 0.0
+            gpus = 1.0 if (args.device == "cuda" or torch.cuda.is_available()) else 0.0
     started = False
     if not ray.is_initialized():
         ray.init(address=address, ignore_reinit_error=True, log_to_driver=True,
