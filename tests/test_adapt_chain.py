@@ -84,3 +84,60 @@ def test_command_errors_are_one_line(tmp_path, base, capsys):
     assert "--robot" in capsys.readouterr().err
     assert main(["adapt", "composite", "--work", str(tmp_path / "empty")]) == 1
     assert "run `distinctnet adapt harvest` first" in capsys.readouterr().err
+
+
+def test_adapt_experiment_before_and_after(tmp_path, base, capsys):
+    import json
+    import shutil
+
+    from distinctnet.layout import VideoWriter
+    from eval.adapt_experiment import main as experiment
+    from test_adapt_support import background, render
+
+    root = tmp_path / "rendered"
+    for k, name in enumerate(("robot_a", "robot_b", "robot_c")):
+        bg = background(k)
+        with VideoWriter(root, name, source="test") as w:
+            for t in range(12):
+                rgb, arm, grip, _ = render(-0.4 + 0.05 * t + 0.1 * k, 0.3 * np.sin(t / 4), 6.0, bg)
+                w.write(rgb, {"arm": arm, "gripper": grip})
+    shutil.rmtree(root / "mask" / "robot_a")  # the user recording's ground truth must never be needed
+    argv = ["--root", str(root), "--user", "robot_a", "--work", str(tmp_path / "work"), "--checkpoint", str(base),
+            "--pairs", "4", "--max-area", "1", "--no-border-rule", "--epochs", "1", "--max-steps", "1",
+            "--train-batch", "2", "--train-workers", "0", "--device", "cpu", "--quiet"]
+    assert experiment(argv) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert "held out: robot_b, robot_c" in printed and "IoU before" in printed and "gripper" in printed
+    res = json.loads((tmp_path / "work" / "adapt_experiment.json").read_text())
+    assert res["user_videos"] == ["robot_a"] and res["held_out_videos"] == ["robot_b", "robot_c"]
+    # the base model says "foreground everywhere": its robot IoU is the robot's share of the frame
+    assert 0 < res["before"]["iou"]["robot"]["iou"] < 20
+    assert set(res["after"]["iou"]) == set(res["before"]["iou"]) and res["after"]["summary"]["videos"] == 2
+
+
+@pytest.mark.parametrize("head,recurrent", [("motion", True), ("semantic", False)])
+def test_stage_plan_follows_the_base(tmp_path, head, recurrent):
+    """A recurrent base gets the semantic stage and then the recurrent stage from its export; the training
+    package's CLI accepts the overrides and builds the base's network with a semantic head."""
+    from distinctnet.adapt.finetune import config_family, plan_stages, shipped_config
+    from training.cli import train
+
+    cfg = ModelConfig.preset("fast", head=head, recurrent=recurrent, classes=("foreground", "robot"), **TINY)
+    path = tmp_path / "base.safetensors"
+    save_checkpoint(DistinctNet(cfg), path, meta={"stage_config": "training/configs/paper-recurrent.yaml"})
+    header = read_header(path)
+    assert config_family(header["meta"], "cpu") == "paper" and config_family({}, "cpu") == "cpu-small"
+    plan = plan_stages(header["config"], str(path), tmp_path, shipped_config("cpu-small-semantic.yaml"),
+                       shipped_config("cpu-small-recurrent.yaml"), epochs=1, max_steps=1, accelerator="cpu",
+                       batch_size=2, num_workers=0, progress=False, overrides=[])
+    assert [p[0] for p in plan] == (["semantic", "recurrent"] if recurrent else ["semantic"])
+    if recurrent:
+        assert f"--model.init_from={plan[0][3]}" in plan[1][1]
+    assert ("--model.init_skip=[]" in plan[0][1]) == (head == "semantic" and not recurrent)
+    (tmp_path / "pairs").mkdir()
+    cli = train(plan[0][1], run=False)
+    net = cli.model.net
+    assert net.cfg.head == "semantic" and not net.cfg.recurrent and net.cfg.input_size == TINY["input_size"]
+    assert net.cfg.classes == (("foreground", "robot") if head == "semantic" else
+                               ("foreground", "robot", "gripper", "object", "distractor"))
+    assert cli.trainer.max_steps == 1 and cli.datamodule.roots == [str(tmp_path / "pairs")]

@@ -77,14 +77,14 @@ def run_step(step: str, opts: AdaptOptions) -> dict:
                              opts.workers, opts.progress)
         atomic_write_json(work / "pairs" / "adapt_pairs.json", res)
     elif step == "finetune":
-        from .finetune import RECURRENT_CONFIG, SEMANTIC_CONFIG, finetune_step
+        from .finetune import finetune_step
 
         if not opts.out:
             raise UserError("--out: name the model file to write (finetune needs it)")
         res = finetune_step(work, opts.checkpoint, opts.out, epochs=opts.epochs, max_steps=opts.max_steps,
                             device=opts.device, batch_size=opts.train_batch, num_workers=opts.train_workers,
-                            semantic_config=opts.semantic_config or SEMANTIC_CONFIG,
-                            recurrent_config=opts.recurrent_config or RECURRENT_CONFIG, overrides=opts.overrides,
+                            semantic_config=opts.semantic_config, recurrent_config=opts.recurrent_config,
+                            overrides=opts.overrides,
                             progress=opts.progress, extra_meta={"gripper": _gripper_source(work)})
         atomic_write_json(work / "train" / "adapt_finetune.json", res)
     else:

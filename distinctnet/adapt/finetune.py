@@ -1,7 +1,8 @@
 """Fine-tune the base model on the adapt pairs with the training package (``training``).
 
-The stage configs shipped with the training package are used as they are, with overrides for what adapt
-decides (``training.cli.train`` takes ``[CONFIG, OVERRIDE ...]`` like ``distinctnet train``):
+The stage configs shipped with the training package (``training/configs/<family>-semantic.yaml`` and
+``-recurrent.yaml``; the family the base was trained with, else ``gpu`` on CUDA and ``cpu-small`` on the CPU)
+are used as they are, with overrides for what adapt decides (``training.cli.train`` takes ``[CONFIG, OVERRIDE ...]`` like ``distinctnet train``):
 
 - ``model.net``: the base checkpoint's own network (encoder, merge, input size ...), with a semantic head
   (the base's classes when it has a semantic head, else all five) -- the architecture never changes;
@@ -24,8 +25,20 @@ from pathlib import Path
 from ..errors import UserError, fail
 from ..io import atomic_write_json
 
-SEMANTIC_CONFIG = "cpu-small-semantic.yaml"
-RECURRENT_CONFIG = "cpu-small-recurrent.yaml"
+FAMILIES = ("cpu-small", "gpu", "paper")
+
+
+def config_family(base_meta: dict, device: str) -> str:
+    """Which shipped stage configs to fine-tune with: those of the family the base was trained with (its
+    export records the stage config, e.g. .../gpu-recurrent.yaml), else ``gpu`` on a CUDA device and
+    ``cpu-small`` on the CPU."""
+    name = Path(str(base_meta.get("stage_config") or "")).name
+    for fam in FAMILIES:
+        if name.startswith(fam + "-"):
+            return fam
+    from ..device import resolve_device
+
+    return "gpu" if resolve_device(device).type == "cuda" else "cpu-small"
 
 
 def shipped_config(name: str) -> Path:
@@ -101,44 +114,53 @@ def _curves(root: Path) -> str | None:
     return str(found[-1]) if found else None
 
 
+def plan_stages(base_cfg: dict, base_path: str, work: Path, semantic_config: Path, recurrent_config: Path | None,
+                **common) -> list[tuple[str, list[str], Path, Path]]:
+    """(stage, training argv, run folder, export) for each stage to run, in order."""
+    pairs = work / "pairs"
+    net = semantic_net(base_cfg, recurrent=False)
+    same_outputs = (base_cfg.get("head") == "semantic" and not base_cfg.get("recurrent")
+                    and net["classes"] == list(base_cfg.get("classes", [])))
+    root = work / "train" / "semantic"
+    export = root / "model.safetensors"
+    plan = [("semantic", stage_argv(semantic_config, net, base_path, [] if same_outputs else ["decoder.head"],
+                                    [str(pairs)], root, export, **common), root, export)]
+    if base_cfg.get("recurrent"):
+        rroot = work / "train" / "recurrent"
+        rexport = rroot / "model.safetensors"
+        plan.append(("recurrent", stage_argv(recurrent_config, semantic_net(base_cfg, recurrent=True), str(export), [],
+                                             [str(pairs), str(work / "harvest")], rroot, rexport, **common),
+                     rroot, rexport))
+    return plan
+
+
 def finetune_step(work: str | Path, base: str | Path | None, out: str | Path, *, epochs: int | None = None,
                   max_steps: int | None = None, device: str = "auto", batch_size: int | None = None,
-                  num_workers: int | None = None, semantic_config: str = SEMANTIC_CONFIG,
-                  recurrent_config: str = RECURRENT_CONFIG, overrides: list[str] | None = None,
+                  num_workers: int | None = None, semantic_config: str | None = None,
+                  recurrent_config: str | None = None, overrides: list[str] | None = None,
                   progress: bool = True, extra_meta: dict | None = None) -> dict:
     """Fine-tune from ``base`` (default: the shipped checkpoint) on ``WORK/pairs``; write MODEL ``out``."""
     from ..label.model import checkpoint_path
     from ..modeling import load_checkpoint, read_header, save_checkpoint
 
     work = Path(work)
-    pairs = work / "pairs"
-    if not (pairs / "meta.json").exists():
-        raise fail(pairs, "no pairs here: run `distinctnet adapt composite` first")
+    if not (work / "pairs" / "meta.json").exists():
+        raise fail(work / "pairs", "no pairs here: run `distinctnet adapt composite` first")
     base_path = checkpoint_path(base)
     header = read_header(base_path)
     base_cfg = header["config"]
     accelerator = {"auto": "auto", "cpu": "cpu", "cuda": "gpu"}.get(device)
     if accelerator is None:
         raise UserError(f"--device {device}: use auto, cpu or cuda")
+    family = config_family(header["meta"], device)
+    semantic_config = semantic_config or f"{family}-semantic.yaml"
+    recurrent_config = recurrent_config or f"{family}-recurrent.yaml"
     common = dict(epochs=epochs, max_steps=max_steps, accelerator=accelerator, batch_size=batch_size,
                   num_workers=num_workers, progress=progress, overrides=list(overrides or []))
-    same_head = base_cfg.get("head") == "semantic" and not base_cfg.get("recurrent")
-    net = semantic_net(base_cfg, recurrent=False)
-    root = work / "train" / "semantic"
-    export = root / "model.safetensors"
-    stages = [run_stage("semantic", stage_argv(shipped_config(semantic_config), net, str(base_path),
-                                               [] if same_head and net["classes"] == list(base_cfg.get("classes", []))
-                                               else ["decoder.head"], [str(pairs)], root, export, **common),
-                        root, export)]
-    final = export
-    if base_cfg.get("recurrent"):
-        rroot = work / "train" / "recurrent"
-        rexport = rroot / "model.safetensors"
-        rnet = semantic_net(base_cfg, recurrent=True)
-        stages.append(run_stage("recurrent", stage_argv(shipped_config(recurrent_config), rnet, str(export), [],
-                                                        [str(pairs), str(work / "harvest")], rroot, rexport,
-                                                        **common), rroot, rexport))
-        final = rexport
+    plan = plan_stages(base_cfg, str(base_path), work, shipped_config(semantic_config),
+                       shipped_config(recurrent_config) if base_cfg.get("recurrent") else None, **common)
+    stages = [run_stage(name, argv, root, export) for name, argv, root, export in plan]
+    final = plan[-1][3]
     model = load_checkpoint(final, map_location="cpu")
     meta = dict(getattr(model, "meta", {}) or {})
     meta.pop("distinctnet_version", None)
@@ -147,5 +169,7 @@ def finetune_step(work: str | Path, base: str | Path | None, out: str | Path, *,
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(model, out, meta=meta)
-    return {"model": str(out), "base": str(base_path), "base_head": base_cfg.get("head"),
-            "base_recurrent": bool(base_cfg.get("recurrent")), "classes": net["classes"], "stages": stages}
+    return {"model": str(out), "base": str(base_path), "configs": [str(shipped_config(semantic_config))] +
+            ([str(shipped_config(recurrent_config))] if base_cfg.get("recurrent") else []), "base_head": base_cfg.get("head"),
+            "base_recurrent": bool(base_cfg.get("recurrent")), "classes": semantic_net(base_cfg, False)["classes"],
+            "stages": stages}

@@ -95,6 +95,7 @@ def render(work: Path, s: dict) -> str:
     else:
         lines += [f"Base `{f['base']}` ({f['base_head']} head{', recurrent' if f['base_recurrent'] else ''}) -> "
                   f"**`{f['model']}`** (semantic head: {', '.join(f['classes'])}).", ""]
+        lines += [f"Stage configs: {', '.join(f'`{c}`' for c in f.get('configs', []))} (with adapt's overrides).", ""]
         for st in f["stages"]:
             state = "kept from an earlier run" if st.get("skipped") else ("resumed" if st.get("resumed") else "trained")
             lines += [f"- {st['stage']} stage ({state}): `{_rel(work, st['export'])}`"]

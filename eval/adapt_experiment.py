@@ -1,0 +1,121 @@
+"""The adapt experiment: IoU per part on held-out recordings of a robot, before and after `distinctnet adapt`.
+
+    python -m eval.adapt_experiment --root RENDERED --checkpoint BASE --work DIR [--user-fraction 0.5 |
+        --user VIDEO ...] [--gripper CLIP] [adapt options: --pairs, --epochs, --max-steps, --device ...]
+
+RENDERED is a labelled-recording tree with ground truth of a robot the base model was not trained on. Its
+videos are split into "user recordings" and held-out ones (``--user``, or a seeded share ``--user-fraction``).
+The adapt chain sees only the user recordings' images (their frame folders ``RENDERED/image/<video>``; their
+masks are never read) and writes ``WORK/adapted.safetensors``; then the base and the adapted model label the
+held-out videos' images (``WORK/pred_before``, ``WORK/pred_after``) and ``eval.score.score`` compares both
+with the ground truth. Prints a table of IoU (and J&F) per part, before / after, and writes
+``WORK/adapt_experiment.json``. Rerunning resumes every step.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def split_videos(videos: list[str], user: list[str] | None, fraction: float, seed: int) -> tuple[list[str], list[str]]:
+    from distinctnet.errors import UserError
+
+    if user:
+        unknown = sorted(set(user) - set(videos))
+        if unknown:
+            raise UserError(f"--user: no video {unknown[0]!r} in the tree")
+        return sorted(user), sorted(v for v in videos if v not in user)
+    if len(videos) < 2:
+        raise UserError("the tree needs at least 2 videos (user recordings and held-out ones)")
+    n = min(len(videos) - 1, max(1, int(round(fraction * len(videos)))))
+    order = np.random.default_rng(seed).permutation(len(videos))
+    return sorted(videos[i] for i in order[:n]), sorted(videos[i] for i in order[n:])
+
+
+def table(before: dict, after: dict) -> str:
+    rows = [f"{'part':<12}{'IoU before':>12}{'IoU after':>12}{'delta':>9}{'J&F before':>12}{'J&F after':>11}"]
+
+    def f(v):
+        return f"{v:.2f}" if v is not None else "-"
+
+    for c in before["iou"]:
+        b, a = before["iou"][c]["iou"], after["iou"][c]["iou"]
+        jb = (before["jf"].get(c) or {}).get("JF")
+        ja = (after["jf"].get(c) or {}).get("JF")
+        d = f"{a - b:+.2f}" if a is not None and b is not None else "-"
+        rows.append(f"{c:<12}{f(b):>12}{f(a):>12}{d:>9}{f(jb):>12}{f(ja):>11}")
+    rows.append(f"{'mean':<12}{f(before['summary']['mean_iou']):>12}{f(after['summary']['mean_iou']):>12}")
+    return "\n".join(rows)
+
+
+def experiment(args) -> dict:
+    from distinctnet.adapt.chain import run_chain
+    from distinctnet.adapt.cli import options
+    from distinctnet.errors import UserError
+    from distinctnet.label.runner import label_recordings
+    from distinctnet.layout import Recording
+
+    from .score import score
+
+    if args.robot:
+        raise UserError("--robot: the user recordings come from --root (--user / --user-fraction)")
+    root = Path(args.root)
+    rec = Recording(root)
+    user, held = split_videos(rec.videos, args.user, args.user_fraction, args.seed)
+    work = Path(args.work)
+    args.out = args.out or str(work / "adapted.safetensors")
+    opts = options(args)
+    opts.robot = [str(root / "image" / v) for v in user]       # images only: the chain never sees the GT
+    progress = not args.quiet
+    run_chain(opts)
+    held_inputs = [str(root / "image" / v) for v in held]
+    results = {}
+    for name, ckpt in (("before", args.checkpoint), ("after", args.out)):
+        pred = work / f"pred_{name}"
+        run = label_recordings(held_inputs, pred, ckpt, device=args.device, batch=args.batch, progress=progress)
+        results[name] = score(root, pred, videos=held, progress=progress)
+        results[name]["run"] = {"checkpoint": str(ckpt), **{k: run[k] for k in ("pairs", "seconds", "device")}}
+    out = {"root": str(root), "user_videos": user, "held_out_videos": held, "base": args.checkpoint or "default",
+           "adapted": args.out, "work": str(work), "before": results["before"], "after": results["after"],
+           "table": table(results["before"], results["after"])}
+    from distinctnet.io import atomic_write_json
+
+    atomic_write_json(Path(args.json) if args.json else work / "adapt_experiment.json", out)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from distinctnet.adapt.cli import add_arguments
+
+    p = argparse.ArgumentParser(prog="python -m eval.adapt_experiment", description=__doc__.splitlines()[0])
+    p.add_argument("--root", required=True, help="labelled-recording tree with ground truth of the unseen robot")
+    p.add_argument("--user", action="append", metavar="VIDEO", help="a video used as a user recording; repeatable")
+    p.add_argument("--user-fraction", type=float, default=0.5, help="share of the videos used as user recordings "
+                                                                    "when --user is not given (default 0.5)")
+    p.add_argument("--json", help="where to write the results (default WORK/adapt_experiment.json)")
+    add_arguments(p)  # the adapt options (--work is required here; the step and --robot are not used)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from distinctnet.errors import UserError
+
+    args = build_parser().parse_args(argv)
+    try:
+        if not args.work:
+            raise UserError("--work: where the experiment's intermediate results go")
+        out = experiment(args)
+    except UserError as e:
+        print(f"adapt experiment: error: {e}", file=sys.stderr)
+        return 1
+    print(f"user recordings: {', '.join(out['user_videos'])}; held out: {', '.join(out['held_out_videos'])}")
+    print(out["table"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
