@@ -73,6 +73,14 @@ def disk_use(root: Path) -> tuple[int, int, int]:
     return size, blocks, files
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (worker processes)."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def split_timing(robots: list[str], size: tuple[int, int], n: int) -> dict:
     """ms per pair spent making pairs in memory vs encoding and writing them (one process)."""
     from synth.assets import find_backgrounds, find_objects
@@ -111,12 +119,15 @@ def main(argv: list[str] | None = None) -> int:
         results["split"] = split_timing(robots, size, min(args.num, 100))
         for w in args.workers:
             out = tmp / f"out_w{w}"
+            cpu0 = cpu_seconds()
             t = time.perf_counter()
             m = generate(out, args.num, robots, cfg=CompositeConfig(size=size), seed=0, workers=w, progress=False)
             wall = time.perf_counter() - t  # includes start-up (asset listing, worker start, meta rebuild)
+            cpu = cpu_seconds() - cpu0
             nbytes, nalloc, nfiles = disk_use(out)
             run = {"workers": w, "pairs": m["made"], "wall_s": round(wall, 2),
                    "pairs_per_s": round(m["made"] / wall, 2), "pairs_per_hour": round(3600 * m["made"] / wall),
+                   "cpu_ms_per_pair": round(1000 * cpu / m["made"], 1),
                    "mb_per_1000": round(nbytes / m["made"] * 1000 / 1e6, 1),
                    "mb_allocated_per_1000": round(nalloc / m["made"] * 1000 / 1e6, 1),
                    "files_per_pair": round(nfiles / m["made"], 2)}
@@ -125,10 +136,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"composite pairs at {size[0]}x{size[1]}, {args.num} pairs per run, {os.cpu_count()} CPUs; "
               f"in one process {results['split']['make_ms']} ms making + {results['split']['write_ms']} ms "
               "writing per pair")
-        print(f"{'workers':>7} {'pairs/s':>8} {'pairs/hour':>11} {'MB/1000 pairs':>14} {'allocated':>10}")
+        print(f"{'workers':>7} {'pairs/s':>8} {'pairs/hour':>11} {'CPU ms/pair':>12} {'MB/1000 pairs':>14} "
+              f"{'allocated':>10}")
         for r in results["runs"]:
-            print(f"{r['workers']:>7} {r['pairs_per_s']:>8.1f} {r['pairs_per_hour']:>11,} {r['mb_per_1000']:>14.1f} "
-                  f"{r['mb_allocated_per_1000']:>10.1f}")
+            print(f"{r['workers']:>7} {r['pairs_per_s']:>8.1f} {r['pairs_per_hour']:>11,} {r['cpu_ms_per_pair']:>12.1f} "
+                  f"{r['mb_per_1000']:>14.1f} {r['mb_allocated_per_1000']:>10.1f}")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        results["load_average_1min"] = round(load, 2)
+        print(f"(1-min load average {load:.1f} on {os.cpu_count()} CPUs: pairs/s falls when other jobs share them; "
+              "CPU ms/pair includes worker start-up)")
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     finally:

@@ -19,6 +19,9 @@ it, object minus distractors in front of it.
 
 Pair k draws everything from its own generator seeded with (seed, k): shards and resumed runs reproduce
 exactly the same pairs.
+
+    distinctnet synth composite OUT --robots ROOT [--objects DIR] [--backgrounds DIR] --num 50000 --workers 2
+    python -m synth.composite OUT --robots ROOT --num 200 --sheet OUT/sheet.png     # the same, standalone
 """
 from __future__ import annotations
 

@@ -215,6 +215,26 @@ def test_grasp_point_from_recording_meta(tmp_path):
     assert src.load(clip, 3, 0.6).grasp == (9.0, 9.0)
 
 
+def test_robot_only_source(tmp_path, backgrounds):
+    """Stage-1 predictions give a robot mask only: the object goes to the robot's far end and the pairs
+    claim no arm/gripper split."""
+    src = make_robot_tree(tmp_path / "robot_only", parts=["robot"])
+    out = tmp_path / "out"
+    run_gen(out, src, backgrounds, num=3, static_fraction=0.0, max_distractors=0)
+    assert validate(out) == []
+    rec = Recording(out)
+    for v in rec.videos:
+        assert rec.video_meta(v)["annotated_parts"] == ["robot", "object", "distractor"]
+        for f in (0, 1):
+            m = rec.read_masks(v, f)
+            assert not m["gripper"].any() and m["object"].any()
+            near = cv2.dilate(m["object"].astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2) > 0
+            assert (near & m["robot"]).any()
+            # the far end: the object is above the robot's middle (the robot comes up from the bottom)
+            ys_o, ys_r = np.nonzero(m["object"])[0], np.nonzero(m["robot"])[0]
+            assert ys_o.mean() < ys_r.mean()
+
+
 def test_object_folders_are_used(tmp_path, robots, backgrounds):
     objs = tmp_path / "objects"
     for name, colour in (("mug", (0, 0, 255)), ("can", (0, 255, 0))):
