@@ -141,3 +141,28 @@ def test_stage_plan_follows_the_base(tmp_path, head, recurrent):
     assert net.cfg.classes == (("foreground", "robot") if head == "semantic" else
                                ("foreground", "robot", "gripper", "object", "distractor"))
     assert cli.trainer.max_steps == 1 and cli.datamodule.roots == [str(tmp_path / "pairs")]
+
+
+def test_pairs_are_made_anew_when_the_harvest_changes(tmp_path):
+    from distinctnet.adapt.gripper import gripper_step
+    from distinctnet.adapt.harvest import harvest
+    from distinctnet.adapt.pairs import composite_step
+    from distinctnet.layout import Recording
+    from test_adapt_support import clip_frames, gt_predictor
+
+    robot = robot_frames(12)
+    rec = write_frames(tmp_path / "rec" / "arm_a", [f[0] for f in robot])
+    work = tmp_path / "work"
+    harvest([str(rec)], work, predict=gt_predictor([f[1] for f in robot]), progress=False)
+    with pytest.raises(Exception, match="run `distinctnet adapt gripper` first"):
+        composite_step(work, 3, size=(48, 64), progress=False)
+    gripper_step(work, None, progress=False)
+    first = composite_step(work, 3, size=(48, 64), progress=False)
+    assert first["made"] == 3 and (work / "pairs" / "pairs.png").is_file()
+    pairs = Recording(work / "pairs")
+    assert any(pairs.read_mask(v, "gripper", 0).any() for v in pairs.videos)  # the harvested gripper is pasted
+    again = composite_step(work, 3, size=(48, 64), progress=False)
+    assert again["made"] == 0 and again["skipped"] == 3                        # same harvest: kept
+    gripper_step(work, str(write_frames(tmp_path / "clip", [f[0] for f in clip_frames()])), progress=False)
+    changed = composite_step(work, 3, size=(48, 64), progress=False)
+    assert changed["made"] == 3                                                # new grippers: made anew

@@ -13,8 +13,8 @@ are used as they are, with overrides for what adapt decides (``training.cli.trai
   / ``accelerator`` from the adapt options; any ``--train-override`` last.
 
 A recurrent base gets the semantic stage (feed-forward, from the base's matching tensors) and then the
-recurrent stage started from it. A stage whose export exists with the same settings is skipped; an
-interrupted one resumes from its ``last.ckpt``.
+recurrent stage started from it. A stage whose export exists with the same settings and the same data
+(fingerprints of the trees' meta) is skipped; an interrupted one resumes from its ``last.ckpt``.
 """
 from __future__ import annotations
 
@@ -89,8 +89,11 @@ def run_stage(name: str, argv: list[str], root: Path, export: Path) -> dict:
     """Train one stage unless its export exists with the same settings; resume an interrupted one."""
     from training.cli import train
 
+    from .pairs import tree_fingerprint
+
     stamp = root / "adapt_stage.json"
-    settings = {"argv": argv}
+    data = [a.split("=", 1)[1] for a in argv if a.startswith("--data.init_args.roots=")]
+    settings = {"argv": argv, "data": [tree_fingerprint(r) for r in json.loads(data[0])] if data else []}
     if export.is_file() and stamp.is_file() and json.loads(stamp.read_text()).get("settings") == settings:
         return {"stage": name, "export": str(export), "skipped": True, "curves": _curves(root)}
     last = root / "checkpoints" / "last.ckpt"

@@ -1,15 +1,28 @@
 """Fine-tuning pairs from the harvested robot cut-outs: the compositor (``synth.composite``) with
 ``WORK/harvest`` as its robot source and the user's objects and backgrounds (or the compositor's defaults),
-into ``WORK/pairs`` with a contact sheet ``WORK/pairs/pairs.png``. Finished pairs are kept on a rerun."""
+into ``WORK/pairs`` with a contact sheet ``WORK/pairs/pairs.png``. Finished pairs are kept on a rerun with
+the same harvest and settings; a changed harvest (other cut-outs, grippers or grasp points) or other settings
+make the pairs anew (the compositor would otherwise keep pairs cut from the old harvest)."""
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 from ..errors import fail
-from ..layout import Recording
+from ..io import atomic_write_json
+from ..layout import Recording, read_meta
 
 DEFAULT_PAIRS = 2000
+
+
+def tree_fingerprint(root: str | Path) -> str:
+    """A hash of a labelled-recording tree's meta (videos, frame counts, grasp points, ...)."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(read_meta(root)["videos"], sort_keys=True).encode()).hexdigest()
 
 
 def composite_step(work: str | Path, num: int = DEFAULT_PAIRS, objects: list[str] | None = None,
@@ -27,6 +40,13 @@ def composite_step(work: str | Path, num: int = DEFAULT_PAIRS, objects: list[str
         raise fail(harvest, "the harvest has no gripper masks yet: run `distinctnet adapt gripper` first")
     cfg = CompositeConfig() if size is None else replace(CompositeConfig(), size=tuple(size))
     out = work / "pairs"
+    stamp = out / "adapt_settings.json"
+    settings = {"harvest": tree_fingerprint(harvest), "objects": objects, "backgrounds": backgrounds,
+                "size": list(cfg.size), "seed": seed}
+    if out.exists() and (not stamp.is_file() or json.loads(stamp.read_text()) != settings):
+        shutil.rmtree(out)  # pairs of another harvest or other settings
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(stamp, settings)
     counts = generate(out, num, [str(harvest)], objects, backgrounds, cfg.check(), seed=seed,
                       workers=max(1, workers), progress=progress)
     sheet = contact_sheet(out, out / "pairs.png", [pair_name(k) for k in range(min(num, 8))])
