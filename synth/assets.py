@@ -179,6 +179,23 @@ def load_rgba(path: Path) -> np.ndarray:
     return np.ascontiguousarray(rgba[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
 
 
+def rotate_sprite(rgba: np.ndarray, degrees: float) -> np.ndarray:
+    """``rgba`` turned by ``degrees`` (counter-clockwise on screen) about its centre, on a canvas that
+    holds all of it, with the centre kept at the canvas centre."""
+    import cv2
+
+    if abs(degrees) < 0.5:
+        return rgba
+    h, w = rgba.shape[:2]
+    M = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    c, s = abs(M[0, 0]), abs(M[0, 1])
+    nw, nh = int(np.ceil(h * s + w * c)), int(np.ceil(h * c + w * s))
+    M[0, 2] += nw / 2 - w / 2
+    M[1, 2] += nh / 2 - h / 2
+    return cv2.warpAffine(np.ascontiguousarray(rgba), M, (nw, nh), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
 # ------------------------------------------------------------------------------------- procedural objects
 SHAPES = ("ellipsoid", "box", "cylinder")
 
@@ -271,14 +288,6 @@ def procedural_object(rng: np.random.Generator, size: int, shape: str | None = N
     rgba = np.dstack([np.clip(rgb * 255, 0, 255).astype(np.uint8), alpha])
     if rng.random() < 0.5:
         rgba = rgba[:, ::-1]
-    # random in-plane rotation on an expanded canvas
-    ang = float(rng.uniform(-180, 180))
-    M = cv2.getRotationMatrix2D((w / 2, h / 2), ang, 1.0)
-    c, s = abs(M[0, 0]), abs(M[0, 1])
-    nw, nh = int(np.ceil(h * s + w * c)), int(np.ceil(h * c + w * s))
-    M[0, 2] += nw / 2 - w / 2
-    M[1, 2] += nh / 2 - h / 2
-    rgba = cv2.warpAffine(np.ascontiguousarray(rgba), M, (nw, nh), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    rgba = rotate_sprite(rgba, float(rng.uniform(-180, 180)))  # random in-plane rotation
     ys, xs = np.nonzero(rgba[..., 3] > 0)
     return np.ascontiguousarray(rgba[ys.min():ys.max() + 1, xs.min():xs.max() + 1])

@@ -36,7 +36,8 @@ import numpy as np
 from distinctnet.errors import fail
 from distinctnet.layout import PART_NAMES, Recording, VideoMeta, VideoWriter, is_finished, rebuild_meta
 
-from .assets import LRU, ObjectAsset, find_backgrounds, find_objects, load_background, load_rgba, procedural_object
+from .assets import (LRU, ObjectAsset, find_backgrounds, find_objects, load_background, load_rgba,
+                     procedural_object, rotate_sprite)
 from .augment import AugmentConfig, PairAugmenter, blend_edges
 
 BG, ARM, GRIPPER, OBJECT, DISTRACTOR = 0, 1, 2, 3, 4
@@ -112,30 +113,39 @@ def grasp_point(robot: np.ndarray, gripper: np.ndarray, push: float = 0.6) -> tu
     of the way toward that tip. Robot mask only: the tip is the robot's part farthest from where it
     enters the image (its pixels on the image border; the image centre when none). None for an empty robot.
     """
+    return grasp_pose(robot, gripper, push)[0]
+
+
+def grasp_pose(robot: np.ndarray, gripper: np.ndarray, push: float = 0.6):
+    """(grasp point, pointing direction): the point of :func:`grasp_point` and the unit vector (dx, dy)
+    from the arm to the gripper (robot only: from where it enters the image to its tip), or None where
+    it cannot be told."""
     ys, xs = np.nonzero(gripper)
     if len(xs):
         cg = np.array([xs.mean(), ys.mean()])
         ay, ax = np.nonzero(robot & ~gripper)
-        if len(ax) == 0:
-            return float(cg[0]), float(cg[1])
-        d = cg - np.array([ax.mean(), ay.mean()])
-        if np.hypot(*d) < 1e-6:
-            return float(cg[0]), float(cg[1])
+        d = cg - np.array([ax.mean(), ay.mean()]) if len(ax) else np.zeros(2)
+        norm = float(np.hypot(*d))
+        if norm < 1e-6:
+            return (float(cg[0]), float(cg[1])), None
         proj = (xs - cg[0]) * d[0] + (ys - cg[1]) * d[1]
         far = proj >= proj.max() - 0.2 * (proj.max() - proj.min())
         tip = np.array([xs[far].mean(), ys[far].mean()])
         g = cg + push * (tip - cg)
-        return float(g[0]), float(g[1])
+        return (float(g[0]), float(g[1])), (float(d[0] / norm), float(d[1] / norm))
     ys, xs = np.nonzero(robot)
     if len(xs) == 0:
-        return None
+        return None, None
     h, w = robot.shape
     on_border = (xs == 0) | (ys == 0) | (xs == w - 1) | (ys == h - 1)
     base = (np.array([xs[on_border].mean(), ys[on_border].mean()]) if on_border.any()
             else np.array([(w - 1) / 2, (h - 1) / 2]))
     dist = (xs - base[0]) ** 2 + (ys - base[1]) ** 2
     far = dist >= 0.92 ** 2 * dist.max()
-    return float(xs[far].mean()), float(ys[far].mean())
+    tip = np.array([xs[far].mean(), ys[far].mean()])
+    d = tip - base
+    norm = float(np.hypot(*d))
+    return (float(tip[0]), float(tip[1])), (None if norm < 1e-6 else (float(d[0] / norm), float(d[1] / norm)))
 
 
 @dataclass(frozen=True)
@@ -154,6 +164,7 @@ class RobotFrame:
     robot: np.ndarray
     gripper: np.ndarray
     grasp: tuple[float, float] | None
+    direction: tuple[float, float] | None   # arm -> gripper unit vector
 
 
 def _meta_grasp(vm: dict, n: int, where: str) -> tuple | None:
@@ -234,10 +245,10 @@ class RobotSource:
         if gripper.shape != robot.shape:
             raise fail(rec.mask_path(clip.video, "gripper", frame), "gripper mask size differs from the image")
         gripper &= robot
-        grasp = clip.grasp[frame] if clip.grasp else None
-        if grasp is None:
-            grasp = grasp_point(robot, gripper, push)
-        return RobotFrame(rgb, robot, gripper, grasp)
+        grasp, direction = grasp_pose(robot, gripper, push)
+        if clip.grasp and clip.grasp[frame] is not None:
+            grasp = clip.grasp[frame]
+        return RobotFrame(rgb, robot, gripper, grasp, direction)
 
     def describe(self) -> list[dict]:
         return [{"root": c.root, "video": c.video, "frames": c.frames} for c in self.clips]
@@ -282,6 +293,10 @@ class Layer:
     centres: tuple[tuple[float, float], tuple[float, float]]   # (cx, cy) in frame A and frame B
     label: int
     behind: bool = False
+    sprite_b: np.ndarray | None = None   # frame B's look when it differs (a grasped object turns with the gripper)
+
+    def rgba_for(self, which: int) -> np.ndarray:
+        return self.sprite_b if which == 1 and self.sprite_b is not None else self.rgba
 
 
 @dataclass
@@ -355,6 +370,16 @@ class CompositeGenerator:
         grasp = None if fr.grasp is None else tuple(M @ np.array([fr.grasp[0], fr.grasp[1], 1.0]))
         return rgb, lab, grasp
 
+    @staticmethod
+    def _turn(fa: RobotFrame, fb: RobotFrame, M: np.ndarray) -> float:
+        """How far the gripper turned from frame A to frame B in the output (degrees, counter-clockwise on
+        screen), so the grasped object turns with it; 0 where a direction is unknown."""
+        if fa.direction is None or fb.direction is None:
+            return 0.0
+        da, db = M[:, :2] @ np.array(fa.direction), M[:, :2] @ np.array(fb.direction)
+        # image y points down: a positive atan2 change is clockwise on screen
+        return -float(np.degrees(np.arctan2(db[1], db[0]) - np.arctan2(da[1], da[0])))
+
     def _sprite(self, rng: np.random.Generator, size: float, exclude: str | None = None) -> tuple[np.ndarray, str]:
         """An RGBA sprite with longer side ~``size`` from the object folders, else procedural."""
         import cv2
@@ -409,9 +434,10 @@ class CompositeGenerator:
             sprite, obj_name = self._sprite(rng, size)
             sprite = sprite.copy()
             sprite[..., :3] = self.augmenter.region_shift(s_obj, np.ascontiguousarray(sprite[..., :3]))
+            sprite_b = sprite if static else rotate_sprite(sprite, self._turn(fa, fb, M))
             ca = self._touch_gripper(sprite, ga, la)
-            cb = ca if static else self._touch_gripper(sprite, gb, lb)
-            layers.append(Layer(sprite, (ca, cb), OBJECT))
+            cb = ca if static else self._touch_gripper(sprite_b, gb, lb)
+            layers.append(Layer(sprite, (ca, cb), OBJECT, sprite_b=sprite_b))
         # distractors
         n_dis = int(rng.integers(cfg.min_distractors, cfg.max_distractors + 1))
         m = min(H, W)
@@ -434,12 +460,12 @@ class CompositeGenerator:
         def compose(robot_rgb, robot_lab, which):
             img, lab = bg.copy(), np.zeros((H, W), np.uint8)
             for layer in (ly for ly in layers if ly.behind):
-                paste(img, lab, layer.rgba, *layer.centres[which], layer.label)
+                paste(img, lab, layer.rgba_for(which), *layer.centres[which], layer.label)
             on = robot_lab > 0
             img[on] = robot_rgb[on]
             lab[on] = robot_lab[on]
             for layer in (ly for ly in layers if not ly.behind):
-                paste(img, lab, layer.rgba, *layer.centres[which], layer.label)
+                paste(img, lab, layer.rgba_for(which), *layer.centres[which], layer.label)
             if blend:
                 img = blend_edges(img, lab, self.aug_cfg.edge_ksize, self.aug_cfg.edge_width)
             return img, lab

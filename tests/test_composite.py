@@ -201,6 +201,33 @@ def test_grasp_point_from_masks():
     assert grasp_point(np.zeros((5, 5), bool), np.zeros((5, 5), bool)) is None
 
 
+def test_grasped_object_turns_with_the_gripper():
+    bar = np.zeros((5, 21, 4), np.uint8)
+    bar[..., 3] = 255                                   # a horizontal bar
+    turned = assets.rotate_sprite(bar, -90.0)            # clockwise on screen
+    assert turned.shape[0] > turned.shape[1]
+    ys, xs = np.nonzero(turned[..., 3] > 127)
+    assert np.ptp(ys) > 3 * np.ptp(xs)
+    fa = composite.RobotFrame(None, None, None, None, (1.0, 0.0))   # pointing right in frame A
+    fb = composite.RobotFrame(None, None, None, None, (0.0, 1.0))   # pointing down in frame B
+    ident = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+    flip = np.array([[-1.0, 0, 0], [0, 1.0, 0]])
+    assert composite.CompositeGenerator._turn(fa, fb, ident) == pytest.approx(-90.0)   # clockwise
+    assert composite.CompositeGenerator._turn(fa, fb, flip) == pytest.approx(90.0)     # mirrored
+    fb.direction = None
+    assert composite.CompositeGenerator._turn(fa, fb, ident) == 0.0
+    _, d = composite.grasp_pose(*_l_robot())
+    assert d == pytest.approx((0.0, -1.0), abs=0.05)    # arm below the gripper: pointing up
+
+
+def _l_robot():
+    robot = np.zeros((100, 100), bool)
+    gripper = np.zeros_like(robot)
+    robot[40:, 45:55] = True
+    gripper[20:40, 40:60] = True
+    return robot | gripper, gripper
+
+
 def test_grasp_point_from_recording_meta(tmp_path):
     n = 4
     make_robot_tree(tmp_path / "bad", frames=n, extra={"grasp_point": [[5.0, 7.0], None, {"0": 1}, [9, 9]]})
