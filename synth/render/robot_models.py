@@ -34,6 +34,8 @@ class RobotModel:
     flange: str = ""
     flange_xyz: tuple[float, float, float] = (0.0, 0.0, 0.0)
     extra_gripper_links: tuple[str, ...] = field(default_factory=tuple)
+    # gap_* and grasp_offset were measured on the meshes: jaw gap between the finger pads' inner faces
+    # (top 3 cm of the fingers) from urchin's visual FK at the open, half-open and closed drive values.
 
     def drive_for_gap(self, gap: float) -> float:
         t = (gap - self.gap_closed) / (self.gap_open - self.gap_closed)
@@ -57,7 +59,7 @@ MODELS: dict[str, RobotModel] = {
         spread=(1.2, 0.6, 0.6, 0.6, 1.0, 0.5, 1.2),
         gripper_root="panda_hand", drive_joint="panda_finger_joint1",
         drive_open=0.04, drive_closed=0.0, gap_open=0.08, gap_closed=0.0,
-        grasp_link="panda_hand", grasp_offset=(0.0, 0.0, 0.1034), close_axis=1,
+        grasp_link="panda_hand", grasp_offset=(0.0, 0.0, 0.092), close_axis=1,
         license="Apache-2.0 (franka_ros Panda meshes, via pybullet_data)"),
     "kuka": RobotModel(
         name="kuka", urdf="kuka_iiwa/model.urdf",
@@ -65,8 +67,8 @@ MODELS: dict[str, RobotModel] = {
         home=(0.0, 0.5, 0.0, -1.4, 0.0, 1.0, 0.0),
         spread=(1.2, 0.5, 0.6, 0.5, 1.0, 0.6, 1.5),
         gripper_root="wsg50_base", drive_joint="wsg50_finger_left",
-        drive_open=0.04, drive_closed=0.0, gap_open=0.09, gap_closed=0.01,
-        grasp_link="wsg50_base", grasp_offset=(0.0, 0.0, 0.14), close_axis=0,
+        drive_open=0.04, drive_closed=0.0, gap_open=0.086, gap_closed=0.006,
+        grasp_link="wsg50_base", grasp_offset=(0.0, 0.0, 0.24), close_axis=0,
         gripper="wsg50", flange="lbr_iiwa_link_7", flange_xyz=(0.0, 0.0, 0.045),
         license="BSD (KUKA iiwa and WSG50 models from pybullet_data, zlib)"),
     "xarm": RobotModel(
@@ -75,7 +77,7 @@ MODELS: dict[str, RobotModel] = {
         home=(0.0, 0.0, -0.8, 0.0, 0.8, 0.0),
         spread=(1.2, 0.5, 0.5, 1.0, 0.6, 1.5),
         gripper_root="xarm_gripper_base_link", drive_joint="drive_joint",
-        drive_open=0.0, drive_closed=0.85, gap_open=0.085, gap_closed=0.0,
+        drive_open=0.0, drive_closed=0.85, gap_open=0.089, gap_closed=0.002,
         grasp_link="xarm_gripper_base_link", grasp_offset=(0.0, 0.0, 0.15), close_axis=1,
         license="BSD-3-Clause (UFACTORY xarm_ros description, via pybullet_data)"),
 }

@@ -113,7 +113,9 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
         cfgs = [dict(zip(model.arm_joints, qi)) for qi in q]
         grasp_T = np.stack([kin.link_pose(c, model.grasp_link) @ _translation(model.grasp_offset) for c in cfgs])
         pts = [_link_points(kin, c) for c in cfgs]
-        if min(p[:, 2].min() for p in pts) > -0.01 and grasp_T[:, 2, 3].min() > 0.12:
+        # link origins (except those at the base origin) and the grasp point well above the table top
+        lowest = min(p[np.linalg.norm(p, axis=1) > 1e-6, 2].min() for p in pts)
+        if lowest > 0.04 and grasp_T[:, 2, 3].min() > 0.15:
             break
     else:
         raise RuntimeError("no arm trajectory above the table found")
@@ -152,7 +154,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
         dobj.set_cp("category_id", CATEGORY["distractor"])
         lift = half_extents(dobj)[2]
         way = []
-        fly = rng.random() < 0.4
+        fly = rng.random() < 0.25
         for _ in range(int(rng.integers(2, 4))):
             r, ang = rng.uniform(0.35, 0.8), rng.uniform(-1.4, 1.4)
             z = lift + (rng.uniform(0.05, 0.4) if fly else 0.0)
