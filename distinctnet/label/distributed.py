@@ -7,6 +7,7 @@ Inputs and output must be on a file system every worker sees (one machine, or a 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..errors import UserError
 
@@ -45,6 +46,11 @@ def run_ray(args, workers: int, address: str | None = None) -> list:
         task = ray.remote(num_cpus=1, num_gpus=gpus)(_label_shard)
         args_dict = {k: v for k, v in vars(args).items() if not k.startswith("_")}
         args_dict.update(ray=0, shard=None, quiet=True)
+        # workers may start in another folder: hand them absolute paths
+        args_dict["inputs"] = [str(Path(p).resolve()) for p in (args.inputs or [])]
+        args_dict["out"] = str(Path(args.out).resolve())
+        if args.checkpoint:
+            args_dict["checkpoint"] = str(Path(args.checkpoint).resolve())
         results = ray.get([task.remote(args_dict, k, workers) for k in range(workers)])
     finally:
         if started:

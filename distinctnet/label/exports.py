@@ -78,6 +78,9 @@ def annotated_masks(rec: Recording, video: str) -> list[tuple[str, str]]:
 
 def export_robotseg(rec: Recording, video: str, dest: Path) -> dict:
     n = rec.num_frames(video)
+    if "foreground" in rec.video_meta(video).get("annotated_parts", []):
+        log.warning("%s: motion-only labels; the RobotSeg masks hold the whole moving foreground "
+                    "(robot with any grasped object or distractor)", video)
     first = next((i for i in range(n) if rec.read_mask(video, "robot", i).any()), None)
     if first is None:
         log.warning("%s: the robot mask is empty in every frame; not exported for RobotSeg "
@@ -159,7 +162,7 @@ EXPORTERS = {"robotseg": export_robotseg, "sam2": export_sam2, "coco": export_co
 
 
 def export_video(root: str | Path, video: str, formats: list[str], exports_dir: str | Path | None = None,
-                 redo: bool = False) -> list[str]:
+                 redo: bool = False, fps: float = 15.0) -> list[str]:
     """Export one finished video of ``root`` in ``formats``; returns the formats written now."""
     rec = Recording(root)
     base = Path(exports_dir) if exports_dir else Path(root) / "exports"
@@ -169,7 +172,7 @@ def export_video(root: str | Path, video: str, formats: list[str], exports_dir: 
         if marker(dest, video).exists() and not redo:
             continue
         remove_export(base, fmt, video)
-        info = EXPORTERS[fmt](rec, video, dest)
+        info = export_overlay(rec, video, dest, fps) if fmt == "overlay" else EXPORTERS[fmt](rec, video, dest)
         atomic_write_json(marker(dest, video), info)
         done.append(fmt)
     return done

@@ -230,7 +230,7 @@ def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summar
                                             "files were removed, free some space and rerun to resume") from None
         if opts.exports:
             try:
-                summary.exported[src.name] = export_video(root, src.name, opts.exports)
+                summary.exported[src.name] = export_video(root, src.name, opts.exports, fps=opts.fps)
             except OSError as e:
                 if not _disk_full(e):
                     raise
