@@ -5,7 +5,24 @@ import argparse
 import logging
 
 
+EPILOG = """examples:
+  distinctnet label run.mp4 --out labels                       # default model, labelled-recording tree
+  distinctnet label frames/ demo.bag --topic /cam/image_raw --out labels --export robotseg,sam2,coco,overlay
+  distinctnet label corpus.txt --out labels --shard 0/4        # one of four processes over a corpus
+  distinctnet label corpus.txt --out labels --ray 8            # eight Ray workers
+
+output (DIR):
+  image/{video}/{frame:05d}.jpg, mask/{video}/{000 arm|001 gripper|002 robot|003 object|004 distractor}/*.png,
+  meta.json (source, annotated_parts, checkpoint), quality/{video}.csv (per-frame margins, review flags),
+  exports/{robotseg,sam2,coco,overlay}/. Rerunning resumes: finished videos are skipped, an interrupted
+  one is redone; --overwrite relabels. Motion-only checkpoints write the moving foreground into the robot
+  part and mark annotated_parts ["foreground"].
+"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = EPILOG
     p.add_argument("inputs", nargs="*", metavar="INPUT",
                    help="video files (mp4, avi, mkv, mov, webm), frame folders, ROS1 .bag files, ROS2 bag folders, "
                         "labelled-recording trees, or .txt files listing inputs (one per line). "
