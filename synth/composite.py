@@ -148,6 +148,18 @@ def grasp_pose(robot: np.ndarray, gripper: np.ndarray, push: float = 0.6):
     return (float(tip[0]), float(tip[1])), (None if norm < 1e-6 else (float(d[0] / norm), float(d[1] / norm)))
 
 
+def png_size(path: Path) -> tuple[int, int]:
+    """(height, width) from a PNG's header."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        raise fail(path, "missing or unreadable mask") from None
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        raise fail(path, "not a PNG")
+    return int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big")
+
+
 @dataclass(frozen=True)
 class RobotClip:
     root: str
@@ -220,6 +232,29 @@ class RobotSource:
         self.weights = np.cumsum([c.moving - 1 for c in self.clips])
         self.cache_bytes = cache_bytes
         self.cache = LRU(cache_bytes)
+        self.out_size: tuple[int, int] | None = None
+        self.max_zoom = 1.0
+        self.reduction: dict[tuple[str, str], int] = {}
+
+    def configure(self, out_size: tuple[int, int], max_zoom: float) -> None:
+        """Frames get pasted at most ``max_zoom`` x the scale that fits them into ``out_size``: large source
+        frames are then decoded at 1/2, 1/4 or 1/8 size (JPEG's scaled decoding), which costs no detail."""
+        self.out_size, self.max_zoom = tuple(out_size), float(max_zoom)
+        self.reduction.clear()
+        self.cache = LRU(self.cache_bytes)
+
+    def reduce_factor(self, clip: RobotClip) -> int:
+        key = (clip.root, clip.video)
+        if key not in self.reduction:
+            r = 1
+            if self.out_size is not None:
+                path = self.recs[clip.root].mask_path(clip.video, "robot", 0)
+                h, w = png_size(path)
+                need = min(self.out_size[0] / h, self.out_size[1] / w) * self.max_zoom
+                while r < 8 and need * r * 2 <= 1:
+                    r *= 2
+            self.reduction[key] = r
+        return self.reduction[key]
 
     def __getstate__(self) -> dict:  # worker processes start with empty caches
         return {**self.__dict__, "cache": LRU(self.cache_bytes)}
@@ -236,18 +271,37 @@ class RobotSource:
         return self.cache.get((clip.root, clip.video, frame), lambda: self._load(clip, frame, push))
 
     def _load(self, clip: RobotClip, frame: int, push: float) -> RobotFrame:
+        import cv2
+
         rec = self.recs[clip.root]
-        rgb = rec.read_image(clip.video, frame)
-        robot = rec.read_mask(clip.video, "robot", frame)
-        if robot.shape != rgb.shape[:2]:
-            raise fail(rec.mask_path(clip.video, "robot", frame), f"mask is {robot.shape}, image is {rgb.shape[:2]}")
-        gripper = rec.read_mask(clip.video, "gripper", frame) if clip.has_gripper else np.zeros_like(robot)
-        if gripper.shape != robot.shape:
-            raise fail(rec.mask_path(clip.video, "gripper", frame), "gripper mask size differs from the image")
-        gripper &= robot
+        r = self.reduce_factor(clip)
+        flags = {1: (cv2.IMREAD_COLOR, cv2.IMREAD_GRAYSCALE),
+                 2: (cv2.IMREAD_REDUCED_COLOR_2, cv2.IMREAD_REDUCED_GRAYSCALE_2),
+                 4: (cv2.IMREAD_REDUCED_COLOR_4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
+                 8: (cv2.IMREAD_REDUCED_COLOR_8, cv2.IMREAD_REDUCED_GRAYSCALE_8)}[r]
+        path = rec.image_path(clip.video, frame)
+        bgr = cv2.imread(str(path), flags[0])
+        if bgr is None:
+            raise fail(path, "cannot read image (missing, truncated or not an image)")
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+        def mask(part: str) -> np.ndarray:
+            mp = rec.mask_path(clip.video, part, frame)
+            m = cv2.imread(str(mp), flags[1])
+            if m is None:
+                raise fail(mp, "missing or unreadable mask")
+            if m.shape != rgb.shape[:2]:
+                if r == 1 or abs(m.shape[0] - rgb.shape[0]) > 1 or abs(m.shape[1] - rgb.shape[1]) > 1:
+                    raise fail(mp, f"mask is {m.shape[1]}x{m.shape[0]}, image {path.name} is "
+                                   f"{rgb.shape[1]}x{rgb.shape[0]}")
+                m = cv2.resize(m, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_NEAREST)  # rounding
+            return m > 127
+
+        robot = mask("robot")
+        gripper = mask("gripper") & robot if clip.has_gripper else np.zeros_like(robot)
         grasp, direction = grasp_pose(robot, gripper, push)
         if clip.grasp and clip.grasp[frame] is not None:
-            grasp = clip.grasp[frame]
+            grasp = (clip.grasp[frame][0] / r, clip.grasp[frame][1] / r)
         return RobotFrame(rgb, robot, gripper, grasp, direction)
 
     def describe(self) -> list[dict]:
@@ -317,6 +371,7 @@ class CompositeGenerator:
                  cfg: CompositeConfig = CompositeConfig(), aug: AugmentConfig = AugmentConfig(), seed: int = 0):
         self.cfg, self.aug_cfg, self.seed = cfg.check(), aug, int(seed)
         self.robots, self.backgrounds, self.objects = robots, list(backgrounds), list(objects)
+        robots.configure(cfg.size, cfg.robot_scale[1])
         self._fresh()
 
     def _fresh(self) -> None:
@@ -708,18 +763,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--backgrounds", action="append", metavar="DIR",
                         help="folder of background photos (JPG/PNG, recursive); repeatable (default: "
                              "scikit-image sample photos + $DISTINCTNET_ASSETS or ../shared/assets backgrounds)")
-    parser.add_argument("--num", type=int, default=1000, help="total number of pairs (default 1000)")
-    parser.add_argument("--size", default="x".join(map(str, d.size)), help="output HxW (default %(default)s)")
+    parser.add_argument("--num", type=int, default=1000, metavar="N", help="total number of pairs (default 1000)")
+    parser.add_argument("--size", default="x".join(map(str, d.size)), metavar="HxW",
+                        help="output size (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="pair k is made from (seed, k) (default 0)")
-    parser.add_argument("--shard", default="0/1", help="i/N: make pairs k with k %% N == i (default 0/1)")
-    parser.add_argument("--static-fraction", type=float, default=d.static_fraction,
+    parser.add_argument("--shard", default="0/1", metavar="i/N",
+                        help="make the pairs k with k %% N == i (default 0/1)")
+    parser.add_argument("--static-fraction", type=float, default=d.static_fraction, metavar="F",
                         help="share of motion-stop pairs (default %(default)s)")
-    parser.add_argument("--min-distractors", type=int, default=d.min_distractors)
-    parser.add_argument("--max-distractors", type=int, default=d.max_distractors,
+    parser.add_argument("--min-distractors", type=int, default=d.min_distractors, metavar="N",
+                        help="(default %(default)s)")
+    parser.add_argument("--max-distractors", type=int, default=d.max_distractors, metavar="N",
                         help="distractors per pair: uniform in min..max (default %(default)s)")
-    parser.add_argument("--max-gap", type=int, default=d.max_gap,
-                        help="frame B is frame t+k of the robot recording, k in 1..max-gap (default %(default)s)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--max-gap", type=int, default=d.max_gap, metavar="K",
+                        help="frame B is frame t+k of the robot recording, k in 1..K (default %(default)s)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default 1)")
     parser.add_argument("--sheet", metavar="PNG", help="also write a contact sheet of the first pairs")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -262,6 +262,23 @@ def test_robot_only_source(tmp_path, backgrounds):
             assert ys_o.mean() < ys_r.mean()
 
 
+def test_large_sources_are_decoded_reduced(tmp_path, backgrounds):
+    src = make_robot_tree(tmp_path / "big", frames=3, h=256, w=320,
+                          extra={"grasp_point": [[100.0, 40.0], None, None]})
+    robots = composite.RobotSource([src])
+    robots.configure((32, 48), 1.3)  # fits at 1/8 scale, x1.3 at most: 1/4 keeps every pixel needed
+    clip = robots.clips[0]
+    assert robots.reduce_factor(clip) == 4
+    fr = robots.load(clip, 0, 0.6)
+    assert fr.rgb.shape == (64, 80, 3) and fr.robot.shape == (64, 80) and fr.robot.any() and fr.gripper.any()
+    assert fr.grasp == (25.0, 10.0)
+    robots.configure((240, 416), 1.3)
+    assert robots.reduce_factor(clip) == 1
+    out = tmp_path / "out"
+    run_gen(out, src, backgrounds, num=2)
+    assert validate(out) == []
+
+
 def test_object_folders_are_used(tmp_path, robots, backgrounds):
     objs = tmp_path / "objects"
     for name, colour in (("mug", (0, 0, 255)), ("can", (0, 255, 0))):
