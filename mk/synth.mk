@@ -22,7 +22,7 @@ SYNTH_BG_ARGS  := $(if $(wildcard $(SYNTH_ASSETS)/backgrounds),--backgrounds $(S
 SYNTH_COMMON   = --seed $(SYNTH_SEED) --size $(SYNTH_SIZE) --samples $(SYNTH_SAMPLES) --shard $(SYNTH_SHARD) \
                  --render-python $(RENDER_PY) $(SYNTH_OBJ_ARGS) $(SYNTH_TEX_ARGS)
 
-.PHONY: render-env synth synth-robots synth-moving synth-objects synth-pairs synth-sheets
+.PHONY: render-env synth synth-robots synth-moving synth-objects synth-pairs synth-sheets bench-render
 
 ## render-env      create .venv-render (bpy 4.2, BlenderProc 2.8, pybullet assets) for the renderers
 render-env: $(RENDER_STAMP)
@@ -30,8 +30,9 @@ render-env: $(RENDER_STAMP)
 $(RENDER_STAMP): synth/render/requirements.txt
 	test -x $(RENDER_PY) || $(PYTHON) -m venv $(RENDER_VENV)
 	$(RENDER_PY) -m pip install -q --upgrade pip
-	$(RENDER_PY) -m pip install -r synth/render/requirements.txt
-	$(RENDER_PY) -c "import bpy, blenderproc, urchin, pybullet_data, cv2, numpy; assert numpy.__version__.startswith('1.')"
+	$(RENDER_PY) -m pip install -q -r synth/render/requirements.txt
+	PYTHONPATH=. $(RENDER_PY) -c "import numpy, cv2, pybullet_data, urchin; assert numpy.__version__.startswith('1.'); \
+	  from synth.render.bproc_boot import boot; boot(); print('render environment ok')" > /dev/null
 	touch $@
 
 ## synth           small synthetic set: robot + moving-object renders, object cut-outs, composites, sheets
@@ -60,3 +61,9 @@ synth-pairs:
 synth-sheets:
 	set -e; for d in robots moving objects pairs; do \
 	  if [ -d $(SYNTH_DIR)/$$d ]; then $(DN) synth sheet $(SYNTH_DIR)/$$d --out $(SYNTH_DIR)/sheet_$$d.png; fi; done
+
+## bench-render    renderer speed: s/frame of a robot scene at 320x240 and 640x360 (16 samples, denoised)
+bench-render: $(RENDER_STAMP)
+	set -e; for size in 240x320 360x640; do rm -rf data/bench-render/$$size; \
+	  $(DN) synth robots data/bench-render/$$size --count 2 --frames 8 --size $$size --samples 16 \
+	    --robots panda --quiet --render-python $(RENDER_PY) 2>&1 | grep "s/frame"; done

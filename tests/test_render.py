@@ -173,6 +173,16 @@ def test_objects_folder_without_meshes(tmp_path):
     assert r.returncode == 1 and "no OBJ or PLY meshes" in r.stderr
 
 
+def test_unreadable_mesh_is_one_line(tmp_path):
+    (tmp_path / "objs" / "thing").mkdir(parents=True)
+    (tmp_path / "objs" / "thing" / "mesh.obj").write_bytes(b"\x00\x01 garbage")
+    r = subprocess.run([sys.executable, "-m", "synth.cli", "objects", str(tmp_path / "out"), "--objects",
+                        str(tmp_path / "objs"), "--render-python", sys.executable],
+                       cwd=REPO, capture_output=True, text=True)
+    assert r.returncode == 1 and "mesh.obj: not a readable OBJ mesh" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
 def test_missing_render_env_is_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "synth.cli", "robots", str(tmp_path / "o"), "--render-python",
                         str(tmp_path / "nope" / "python")], cwd=REPO, capture_output=True, text=True)

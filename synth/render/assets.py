@@ -60,6 +60,20 @@ def _object_name(path: Path, root: Path) -> str:
     return "".join(c if c.isalnum() or c in "_-" else "_" for c in stem) or "object"
 
 
+def check_mesh(path: Path) -> None:
+    """Cheap readability check of a mesh file (the start of it); raises ValueError naming the file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read mesh ({e.strerror})") from None
+    if path.suffix.lower() == ".ply":
+        if not head.startswith(b"ply"):
+            raise ValueError(f"{path}: not a PLY mesh (no 'ply' header)")
+    elif not any(line.startswith(b"v ") for line in head.splitlines()):
+        raise ValueError(f"{path}: not a readable OBJ mesh (no vertex lines)")
+
+
 def user_objects(folders: list[str]) -> list[Asset]:
     """Meshes below each folder; raises ValueError naming a folder that holds none."""
     out = []
@@ -73,6 +87,7 @@ def user_objects(folders: list[str]) -> list[Asset]:
         lic = _license_of(root)
         names = set()
         for m in meshes:
+            check_mesh(m)
             name = _object_name(m, root)
             while name in names:
                 name += "_"
