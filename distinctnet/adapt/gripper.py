@@ -81,8 +81,7 @@ def analyse_clip(frames: list[np.ndarray], where) -> ClipGripper:
     import cv2
 
     check_recording(motion_stats(frames), where, min_frames=MIN_CLIP_FRAMES, what="gripper clip")
-    if len(frames) > MAX_CLIP_FRAMES:
-        frames = frames[:: int(np.ceil(len(frames) / MAX_CLIP_FRAMES))]
+    frames = frames[:MAX_CLIP_FRAMES]
     greys = [cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (5, 5), 0).astype(np.int16) for f in frames]
     energy = np.mean([np.abs(a - b) > DIFF_LEVEL for a, b in zip(greys, greys[1:])], axis=0)
     moving = cv2.morphologyEx((energy > MOVING_SHARE).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
@@ -245,12 +244,15 @@ def clip_picture(clip: ClipGripper, path: Path) -> Path:
 
 
 def load_clip(path: str, topic: str | None = None) -> tuple[list[np.ndarray], str]:
+    """The clip's frames (the first ``MAX_CLIP_FRAMES``; a few seconds are enough) and its description."""
+    from itertools import islice
+
     from ..label.readers import expand_inputs
 
     sources = expand_inputs([path], topic)
     if len(sources) != 1:
         raise fail(path, f"the gripper clip must be one recording, found {len(sources)}")
-    return list(sources[0].frames()), sources[0].describe()
+    return list(islice(sources[0].frames(), MAX_CLIP_FRAMES)), sources[0].describe()
 
 
 def gripper_step(work: str | Path, clip_path: str | None = None, topic: str | None = None,
