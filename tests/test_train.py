@@ -228,6 +228,37 @@ def test_semantic_stage_frozen_parts_and_bn_stats_do_not_move(tmp_path, data):
     assert sum(len(g["params"]) for g in groups) == sum(p.requires_grad for p in net.parameters())
 
 
+def test_recurrent_state_is_reset_where_a_sequence_starts():
+    import torch
+
+    from training.module import DistinctNetModule
+
+    torch.manual_seed(0)
+    module = DistinctNetModule(preset="fast", net={"input_size": [64, 96], "head": "semantic", "recurrent": True})
+    module.eval()
+    frames = torch.rand(2, 3, 3, 64, 96)  # B x K x 3 x H x W
+    batch = {"target": frames, "reference": frames.roll(1, dims=1), "labels": (frames[:, :, :1] > 0.5).float()
+             .expand(-1, -1, 5, -1, -1).contiguous(), "valid": torch.ones(2, 3, 5, dtype=torch.bool)}
+    calls = []
+    reset = module.net.reset_state
+    module.net.reset_state = lambda state, new: calls.append(new.clone()) or reset(state, new)
+    flags = torch.tensor([[True, False, False], [True, False, True]])
+    with torch.no_grad():
+        singles = [module.loss(module.net(frames[:, k], batch["reference"][:, k])[0], batch["labels"][:, k],
+                               batch["valid"][:, k]) for k in range(3)]
+        all_new = module._run({**batch, "new_sequence": torch.ones(2, 3, dtype=torch.bool)}, "train")
+        module._state["train"] = None
+        calls.clear()
+        carried = module._run({**batch, "new_sequence": flags}, "train")
+    # the module resets exactly where a sequence starts, step by step
+    assert [c.tolist() for c in calls] == flags.T.tolist()
+    # a reset state is exactly a fresh one; a carried state changes the result (slightly: the loss is a
+    # mean over pixels of a freshly initialised network)
+    assert abs(all_new - torch.stack(singles).mean()) < 1e-7
+    assert abs(carried - all_new) > 1e-6
+    assert module._state["train"] is not None and not module._state["train"][0][0].requires_grad
+
+
 def test_resume_continues_from_the_same_global_step(tmp_path, data):
     import pytorch_lightning as pl
     import torch

@@ -92,6 +92,8 @@ def train(argv: list[str], run: bool = True):
     path = Path(argv[0])
     if not path.is_file():
         raise fail(path, "training config not found (see training/configs/)")
+    from jsonargparse import ArgumentError
+
     from .data import RecordingData
     from .module import DistinctNetModule
 
@@ -99,11 +101,18 @@ def train(argv: list[str], run: bool = True):
 
     # `distinctnet train` hands its own argv over; Lightning warns when sys.argv is also set
     warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
+    # frozen parts are in eval mode on purpose (their BatchNorm statistics must not move)
+    warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode")
     TrainCLI = _make_cli_class()
     args = (["fit"] if run else []) + ["--config", str(path), *argv[1:]]
-    cli = TrainCLI(DistinctNetModule, RecordingData, subclass_mode_data=True, args=args, run=run,
-                   save_config_kwargs={"overwrite": True}, auto_configure_optimizers=False,
-                   parser_kwargs={"fit": {"default_env": False}} if run else {"default_env": False})
+    own = {"default_env": False, "exit_on_error": False}
+    try:
+        cli = TrainCLI(DistinctNetModule, RecordingData, subclass_mode_data=True, args=args, run=run,
+                       save_config_kwargs={"overwrite": True}, auto_configure_optimizers=False,
+                       parser_kwargs={"exit_on_error": False, "fit": own} if run else own)
+    except ArgumentError as e:  # a bad setting in the file or an override: one line naming both
+        problem = " ".join(str(e).split())
+        raise fail(path, f"bad training config or override: {problem}") from None
     return 0 if run else cli
 
 
