@@ -139,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'workers':>7} {'pairs/s':>8} {'pairs/hour':>11} {'CPU ms/pair':>12} {'MB/1000 pairs':>14} "
               f"{'allocated':>10}")
         for r in results["runs"]:
-            print(f"{r['workers']:>7} {r['pairs_per_s']:>8.1f} {r['pairs_per_hour']:>11,} {r['cpu_ms_per_pair']:>12.1f} "
-                  f"{r['mb_per_1000']:>14.1f} {r['mb_allocated_per_1000']:>10.1f}")
+            print(f"{r['workers']:>7} {r['pairs_per_s']:>8.1f} {r['pairs_per_hour']:>11,} "
+                  f"{r['cpu_ms_per_pair']:>12.1f} {r['mb_per_1000']:>14.1f} {r['mb_allocated_per_1000']:>10.1f}")
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         results["load_average_1min"] = round(load, 2)
         print(f"(1-min load average {load:.1f} on {os.cpu_count()} CPUs: pairs/s falls when other jobs share them; "

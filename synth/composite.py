@@ -552,7 +552,7 @@ class CompositeGenerator:
     def write_pair(self, root: Path, pair: Pair) -> None:
         name = pair_name(pair.index)
         w = VideoWriter(root, name, annotated_parts=pair.annotated_parts, static_from=1 if pair.static else None,
-                        source=SOURCE, license="", quality=self.cfg.quality,
+                        source=SOURCE, license="mixed: see the assets in manifest.json", quality=self.cfg.quality,
                         extra={"kind": "static" if pair.static else "pair", "seed": self.seed,
                                "index": pair.index, **pair.info})
         for img, lab in zip(pair.images, pair.labels):
@@ -592,8 +592,9 @@ def _work(index: int) -> tuple[int, bool, int]:
 def _settings(gen: CompositeGenerator, robots, objects, backgrounds) -> dict:
     """What decides the pairs (a resumed or sharded run into the same folder must match)."""
     return {"seed": gen.seed, "config": asdict(gen.cfg), "augment": asdict(gen.aug_cfg),
-            "robots": [str(r) for r in robots], "objects": [str(o) for o in objects or []],
-            "backgrounds": [str(b) for b in backgrounds] if backgrounds else "default"}
+            "robots": [str(Path(r).resolve()) for r in robots],
+            "objects": [str(Path(o).resolve()) for o in objects or []],
+            "backgrounds": [str(Path(b).resolve()) for b in backgrounds] if backgrounds else "default"}
 
 
 def _assets(gen: CompositeGenerator, max_files: int = 2000) -> list[dict]:
