@@ -14,7 +14,6 @@ with the ground truth. Prints a table of IoU (and J&F) per part, before / after,
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 

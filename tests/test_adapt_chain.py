@@ -55,7 +55,8 @@ def test_whole_chain_writes_a_model_that_loads(tmp_path, base, capsys):
     assert model.cfg.input_size == tuple(base_cfg["input_size"]) and model.cfg.encoder == base_cfg["encoder"]
     assert model.meta["adapt"]["base_checkpoint"] == str(base) and model.meta["adapt"]["gripper"] == "estimated"
     work = tmp_path / "adapted-adapt"
-    for p in ("harvest/harvest.png", "gripper/gripper.png", "pairs/pairs.png", "report.md", "train/semantic/model.safetensors"):
+    for p in ("harvest/harvest.png", "gripper/gripper.png", "pairs/pairs.png", "report.md",
+              "train/semantic/model.safetensors"):
         assert (work / p).is_file(), p
     report = (work / "report.md").read_text()
     assert "12 of 12 frames kept" in report and "ESTIMATED" in report and "semantic stage (trained)" in report

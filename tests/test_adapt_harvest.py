@@ -110,5 +110,5 @@ def test_static_camera_and_short_recordings_are_refused(tmp_path, robot):
 def test_nothing_kept_is_an_error(tmp_path, robot):
     rec = write_frames(tmp_path / "rec", [f[0] for f in robot])
     with pytest.raises(UserError, match="no usable robot cut-outs: 0 of 20 frames kept \\(20 too_small\\)"):
-        harvest([str(rec)], tmp_path / "work", predict=gt_predictor([f[1] for f in robot], {i: "empty" for i in range(20)}),
-                progress=False)
+        harvest([str(rec)], tmp_path / "work", progress=False,
+                predict=gt_predictor([f[1] for f in robot], {i: "empty" for i in range(20)}))

@@ -89,7 +89,8 @@ def motion_stats(frames: Iterable[np.ndarray]) -> MotionStats:
     for rgb in frames:
         g = small_grey(rgb)
         if recent:
-            for prev, consecutive in ((recent[-1], True), (recent[-LONG_GAP] if len(recent) >= LONG_GAP else None, False)):
+            far_back = recent[-LONG_GAP] if len(recent) >= LONG_GAP else None
+            for prev, consecutive in ((recent[-1], True), (far_back, False)):
                 if prev is None:
                     continue
                 c = changed_fraction(prev, g)

@@ -63,9 +63,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--max-steps", type=int, help="trainer.max_steps (default: no limit)")
     t.add_argument("--train-batch", type=int, help="data.init_args.batch_size (default: the stage config's)")
     t.add_argument("--train-workers", type=int, help="data loader workers (default: the stage config's)")
-    t.add_argument("--train-config", help="semantic stage config (default: training/configs/<family>-semantic.yaml, the family the "
+    t.add_argument("--train-config",
+                   help="semantic stage config (default: training/configs/<family>-semantic.yaml, the family the "
                         "base was trained with, else gpu on CUDA, cpu-small on the CPU)")
-    t.add_argument("--recurrent-config", help="recurrent stage config, for a recurrent base (default: <family>-recurrent.yaml)")
+    t.add_argument("--recurrent-config",
+                   help="recurrent stage config, for a recurrent base (default: <family>-recurrent.yaml)")
     t.add_argument("--train-override", action="append", default=[], metavar="--KEY=VALUE",
                    help="one more `distinctnet train` override, e.g. --train-override=--trainer.precision=bf16-mixed")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")

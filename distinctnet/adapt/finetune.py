@@ -2,7 +2,8 @@
 
 The stage configs shipped with the training package (``training/configs/<family>-semantic.yaml`` and
 ``-recurrent.yaml``; the family the base was trained with, else ``gpu`` on CUDA and ``cpu-small`` on the CPU)
-are used as they are, with overrides for what adapt decides (``training.cli.train`` takes ``[CONFIG, OVERRIDE ...]`` like ``distinctnet train``):
+are used as they are, with overrides for what adapt decides (``training.cli.train`` takes
+``[CONFIG, OVERRIDE ...]`` like ``distinctnet train``):
 
 - ``model.net``: the base checkpoint's own network (encoder, merge, input size ...), with a semantic head
   (the base's classes when it has a semantic head, else all five) -- the architecture never changes;
@@ -172,7 +173,9 @@ def finetune_step(work: str | Path, base: str | Path | None, out: str | Path, *,
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(model, out, meta=meta)
-    return {"model": str(out), "base": str(base_path), "configs": [str(shipped_config(semantic_config))] +
-            ([str(shipped_config(recurrent_config))] if base_cfg.get("recurrent") else []), "base_head": base_cfg.get("head"),
+    configs = [str(shipped_config(semantic_config))]
+    if base_cfg.get("recurrent"):
+        configs.append(str(shipped_config(recurrent_config)))
+    return {"model": str(out), "base": str(base_path), "configs": configs, "base_head": base_cfg.get("head"),
             "base_recurrent": bool(base_cfg.get("recurrent")), "classes": semantic_net(base_cfg, False)["classes"],
             "stages": stages}

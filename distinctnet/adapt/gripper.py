@@ -9,11 +9,11 @@ move):
    largest swept blobs (one per finger), or the centroid of the swept area when the fingers' paths merge.
 3. The gripper's appearance is the clip's median frame inside the convex hull of the swept area grown by
    ``MARGIN`` of its size (to take in the palm).
-4. On every harvested frame that appearance is searched (masked normalised cross-correlation over
-   ``SCALES`` x ``ANGLES``) with its centre on the far end of the robot mask (within the clip's gripper
-   size of the point farthest from where the robot enters the image, see below); the best match places the gripper (its region, cut to the robot mask) and the grasp point.
-   Frames whose best match scores under ``MIN_SCORE`` fall back to the estimate below, with the gripper's
-   size taken from the clip.
+4. On every harvested frame that appearance is searched (masked normalised cross-correlation of colour
+   over ``SCALES`` x ``ANGLES``) with its centre on the far end of the robot mask (within the clip's gripper
+   size of the point farthest from where the robot enters the image, see below); the best match places the
+   gripper (its region, cut to the robot mask) and the grasp point. Frames whose best match scores under
+   ``MIN_SCORE`` fall back to the estimate below, with the gripper's size taken from the clip.
 
 Without the clip (or as that fallback) the gripper is estimated from the robot mask alone: the robot enters
 the image where its mask touches the border; the gripper is the part of the mask farthest from there (the

@@ -194,7 +194,8 @@ def make_item(frame: int, rgb: np.ndarray, prob: np.ndarray, cfg: HarvestConfig)
     return Item(frame, rgb, prob, mask, small_grey(rgb), area, 0.0 if np.isnan(margin) else margin)
 
 
-def judge_stream(pairs: Iterable[tuple[np.ndarray, np.ndarray]], cfg: HarvestConfig) -> Iterator[tuple[Item, str, dict]]:
+def judge_stream(pairs: Iterable[tuple[np.ndarray, np.ndarray]],
+                 cfg: HarvestConfig) -> Iterator[tuple[Item, str, dict]]:
     """(item, reason or '', numbers) for every frame of a stream of (rgb, probability), in order; at most
     2 * NEIGHBOURS + 1 frames in memory."""
     window: list[Item] = []
@@ -275,7 +276,8 @@ def harvest_video(src, predict: Predictor, cfg: HarvestConfig, root: Path, examp
     return counts
 
 
-def harvest(inputs: list[str], work: str | Path, *, predict: Predictor | None = None, predictor_info: dict | None = None,
+def harvest(inputs: list[str], work: str | Path, *, predict: Predictor | None = None,
+            predictor_info: dict | None = None,
             checkpoint: str | Path | None = None, device: str = "auto", batch: int = 4,
             cfg: HarvestConfig = HarvestConfig(), topic: str | None = None, progress: bool = True) -> dict:
     """Harvest every recording of ``inputs`` (any labelling input kind) into ``WORK/harvest``.

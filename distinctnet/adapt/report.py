@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ..io import atomic_write_bytes
 
-SUMMARIES = {"harvest": "harvest/harvest.json", "gripper": "gripper/gripper.json", "composite": "pairs/adapt_pairs.json",
-             "finetune": "train/adapt_finetune.json"}
+SUMMARIES = {"harvest": "harvest/harvest.json", "gripper": "gripper/gripper.json",
+             "composite": "pairs/adapt_pairs.json", "finetune": "train/adapt_finetune.json"}
 
 
 def load_summaries(work: Path) -> dict:
@@ -46,7 +46,8 @@ def render(work: Path, s: dict) -> str:
         lines += ["Not run yet.", ""]
     else:
         model = h.get("model", {})
-        lines += [f"Base model: `{model.get('checkpoint', model.get('predictor', '?'))}` ({model.get('head', '?')} head).",
+        name = model.get("checkpoint", model.get("predictor", "?"))
+        lines += [f"Base model: `{name}` ({model.get('head', '?')} head).",
                   f"**{h['kept']} of {h['frames']} frames kept** as robot cut-outs.", "",
                   "| dropped because | frames | meaning |", "|---|---:|---|"]
         for reason, n in h["dropped"].items():
@@ -64,15 +65,16 @@ def render(work: Path, s: dict) -> str:
         lines += ["Not run yet.", ""]
     else:
         if g["source"] == "estimated":
-            lines += ["**The gripper was ESTIMATED, not observed**: no open/close clip was given, so the gripper is the "
-                      "part of each robot mask farthest from where the robot enters the image and the grasp point is "
-                      "derived from it. Give `--gripper CLIP` (the gripper opening and closing at a still pose) for a "
-                      "gripper found from its own motion.", ""]
+            lines += ["**The gripper was ESTIMATED, not observed**: no open/close clip was given, so the gripper is "
+                      "the part of each robot mask farthest from where the robot enters the image and the grasp "
+                      "point is derived from it. Give `--gripper CLIP` (the gripper opening and closing at a still "
+                      "pose) for a gripper found from its own motion.", ""]
         else:
-            lines += [f"From the clip `{g['clip']}`: the fingers are the moving pixels, the grasp point the spot between "
-                      f"them ({g['clip_grasp_point'][0]:.1f}, {g['clip_grasp_point'][1]:.1f}).", ""]
+            lines += [f"From the clip `{g['clip']}`: the fingers are the moving pixels, the grasp point the spot "
+                      f"between them ({g['clip_grasp_point'][0]:.1f}, {g['clip_grasp_point'][1]:.1f}).", ""]
             if g.get("clip_picture"):
-                lines += [f"![clip: swept finger area, gripper region, grasp point]({_rel(work, g['clip_picture'])})", ""]
+                pic = _rel(work, g["clip_picture"])
+                lines += [f"![clip: swept finger area, gripper region, grasp point]({pic})", ""]
         lines += [f"Method: {g['method']}.", "",
                   f"Frames: {g['frames']}; placed by appearance: {g['appearance']}; by the geometric estimate: "
                   f"{g['geometry']}; no gripper found: {g['no_gripper']}.", ""]
