@@ -112,3 +112,20 @@ def test_nothing_kept_is_an_error(tmp_path, robot):
     with pytest.raises(UserError, match="no usable robot cut-outs: 0 of 20 frames kept \\(20 too_small\\)"):
         harvest([str(rec)], tmp_path / "work", progress=False,
                 predict=gt_predictor([f[1] for f in robot], {i: "empty" for i in range(20)}))
+
+
+def test_mask_cleaning():
+    from distinctnet.adapt.harvest import clean_mask, fill_holes
+
+    m = np.zeros((40, 60), bool)
+    m[10:40, 10:40] = True
+    m[20:24, 20:24] = False          # a small hole: filled
+    m[2:4, 50:52] = True             # a speck: removed
+    open_gap = m.copy()
+    open_gap[30:40, 25:28] = False   # a notch open to the border: kept
+    out = fill_holes(clean_mask(open_gap), 0.1)
+    assert out[20:24, 20:24].all() and not out[2:4, 50:52].any() and not out[30:40, 25:28].any()
+    big = np.zeros((40, 60), bool)
+    big[5:35, 5:35] = True
+    big[8:32, 8:32] = False          # a hole larger than 10% of the mask: a real gap, kept
+    assert not fill_holes(big, 0.1)[15, 15]

@@ -1,8 +1,9 @@
 """Harvest robot cut-outs: the base model's moving-foreground masks over recordings of the robot moving (no
 object, static background, fixed camera), keeping only masks that look right.
 
-A frame's mask is the thresholded foreground probability (small specks removed: connected components under
-a tenth of the largest one). It is kept when, in this order of checks (the first failing check is the
+A frame's mask is the thresholded foreground probability, cleaned: specks removed (connected components under
+a tenth of the largest one) and holes filled (enclosed background smaller than ``fill_holes`` of the mask's
+area: motion masks miss the inside of textureless parts). It is kept when, in this order of checks (the first failing check is the
 reason it is dropped):
 
 - too_small / too_large: its area is outside [min_area, max_area] of the frame;
@@ -56,6 +57,7 @@ Predictor = Callable[[Iterable[np.ndarray]], Iterator[tuple[np.ndarray, np.ndarr
 @dataclass(frozen=True)
 class HarvestConfig:
     threshold: float = 0.5
+    fill_holes: float = 0.1
     min_area: float = 0.005
     max_area: float = 0.6
     require_border: bool = True
@@ -120,6 +122,19 @@ def clean_mask(mask: np.ndarray, keep: float = 0.1) -> np.ndarray:
     areas = stats[1:, cv2.CC_STAT_AREA]
     good = np.flatnonzero(areas >= keep * areas.max()) + 1
     return np.isin(lab, good)
+
+
+def fill_holes(mask: np.ndarray, max_fraction: float) -> np.ndarray:
+    """Fill the holes (background regions not connected to the image border) smaller than ``max_fraction``
+    of the mask's area."""
+    import cv2
+
+    if max_fraction <= 0 or not mask.any():
+        return mask
+    n, lab, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+    small = [i for i in range(1, n) if i not in border and stats[i, cv2.CC_STAT_AREA] < max_fraction * mask.sum()]
+    return mask | np.isin(lab, small) if small else mask
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -189,7 +204,7 @@ def make_item(frame: int, rgb: np.ndarray, prob: np.ndarray, cfg: HarvestConfig)
     prob = np.asarray(prob, np.float32)
     if prob.shape != rgb.shape[:2]:
         raise ValueError(f"frame {frame}: probability map {prob.shape} does not match the frame {rgb.shape[:2]}")
-    mask = clean_mask(prob > cfg.threshold)
+    mask = fill_holes(clean_mask(prob > cfg.threshold), cfg.fill_holes)
     area, margin = part_stats(mask, prob)
     return Item(frame, rgb, prob, mask, small_grey(rgb), area, 0.0 if np.isnan(margin) else margin)
 
