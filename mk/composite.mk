@@ -8,7 +8,7 @@ COMPOSITE_NUM ?= 1000
 ## synth-composite  ROBOTS=tree: composited fine-tuning pairs in COMPOSITE_OUT (+ sheet.png); resumes
 synth-composite: install
 	@test -n "$(ROBOTS)" || { echo "make synth-composite: set ROBOTS=labelled-recording tree with robot masks"; exit 2; }
-	$(BIN)/python -m synth.composite "$(COMPOSITE_OUT)" $(foreach r,$(ROBOTS),--robots "$(r)") \
+	$(DN) synth composite "$(COMPOSITE_OUT)" $(foreach r,$(ROBOTS),--robots "$(r)") \
 		--num $(COMPOSITE_NUM) --sheet "$(COMPOSITE_OUT)/sheet.png" $(COMPOSITE_ARGS)
 
 ## bench-composite  pairs/hour and MB per 1,000 pairs of the compositing generator on this machine

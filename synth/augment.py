@@ -10,9 +10,31 @@
 """
 from __future__ import annotations
 
+import importlib
+import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
+
+# albumentations asks PyPI for a newer version at import unless told not to: a data generator stays offline
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+
+
+def import_without_torch() -> None:
+    """Import albumentations with torch hidden, unless either is loaded already. albumentations imports its
+    optional PyTorch bridge whenever torch is installed (seconds and hundreds of MB per process); worker
+    processes that only augment numpy images never use it. Falls back to a plain import."""
+    if "torch" in sys.modules or "albumentations" in sys.modules:
+        return
+    sys.modules["torch"] = None  # makes `import torch` raise ImportError, which albumentations tolerates
+    try:
+        importlib.import_module("albumentations")
+    except ImportError:
+        pass
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
 
 
 @dataclass(frozen=True)

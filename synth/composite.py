@@ -375,13 +375,19 @@ class CompositeGenerator:
         self._fresh()
 
     def _fresh(self) -> None:
-        """Per-process state: the albumentations pipelines and the decoded-image caches."""
-        self.augmenter = PairAugmenter(self.aug_cfg)
+        """Per-process state: the albumentations pipelines (built on first use) and the decoded-image caches."""
+        self._augmenter: PairAugmenter | None = None
         self.bg_cache = LRU(self.cfg.cache_mb << 20)
         self.sprite_cache = LRU(32 << 20)
 
+    @property
+    def augmenter(self) -> PairAugmenter:
+        if self._augmenter is None:
+            self._augmenter = PairAugmenter(self.aug_cfg)
+        return self._augmenter
+
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("augmenter", "bg_cache", "sprite_cache")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_augmenter", "bg_cache", "sprite_cache")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -575,10 +581,13 @@ _WORKER: tuple | None = None
 
 def _init_worker(gen: CompositeGenerator, root: Path, pool_worker: bool = True) -> None:
     global _WORKER
-    if pool_worker:  # one process per core: OpenCV's own threads would only compete
+    if pool_worker:
         import cv2
 
-        cv2.setNumThreads(1)
+        from .augment import import_without_torch
+
+        cv2.setNumThreads(1)  # one process per core: OpenCV's own threads would only compete
+        import_without_torch()
     _WORKER = (gen, root)
 
 
