@@ -7,7 +7,8 @@ RENDERED is a labelled-recording tree with ground truth of a robot the base mode
 videos are split into "user recordings" and held-out ones (``--user``, or a seeded share ``--user-fraction``).
 The adapt chain sees only the user recordings' images (their frame folders ``RENDERED/image/<video>``; their
 masks are never read) and writes ``WORK/adapted.safetensors``; then the base and the adapted model label the
-held-out videos' images (``WORK/pred_before``, ``WORK/pred_after``) and ``eval.score.score`` compares both
+held-out videos' images (``WORK/pred_before_<sha>``, ``WORK/pred_after_<sha>``, named by the checkpoint's
+hash) and ``eval.score.score`` compares both
 with the ground truth. Prints a table of IoU (and J&F) per part, before / after, and writes
 ``WORK/adapt_experiment.json``. Rerunning resumes every step.
 """
@@ -55,6 +56,8 @@ def experiment(args) -> dict:
     from distinctnet.adapt.chain import run_chain
     from distinctnet.adapt.cli import options
     from distinctnet.errors import UserError
+    from distinctnet.label.model import checkpoint_path
+    from distinctnet.label.pipeline import file_sha256
     from distinctnet.label.runner import label_recordings
     from distinctnet.layout import Recording
 
@@ -74,7 +77,8 @@ def experiment(args) -> dict:
     held_inputs = [str(root / "image" / v) for v in held]
     results = {}
     for name, ckpt in (("before", args.checkpoint), ("after", args.out)):
-        pred = work / f"pred_{name}"
+        sha = file_sha256(checkpoint_path(ckpt))
+        pred = work / f"pred_{name}_{sha[:10]}"   # a retrained model labels into a new folder
         run = label_recordings(held_inputs, pred, ckpt, device=args.device, batch=args.batch, progress=progress)
         results[name] = score(root, pred, videos=held, progress=progress)
         results[name]["run"] = {"checkpoint": str(ckpt), **{k: run[k] for k in ("pairs", "seconds", "device")}}
