@@ -65,6 +65,9 @@ def test_resume_keeps_a_finished_video_and_new_settings_redo_it(harvested, robot
     assert not calls and again["videos"]["arm_a"]["resumed"] and again["kept"] == first["kept"]
     strict = harvest([rec], tmp / "work2", predict=counting, cfg=HarvestConfig(min_iou=0.6), progress=False)
     assert calls and strict["dropped"]["flicker"] > first["dropped"]["flicker"]
+    other = write_frames(tmp / "rec" / "arm_b", [f[0] for f in robot])
+    harvest([str(other)], tmp / "work2", predict=gt_predictor([f[1] for f in robot]), progress=False)
+    assert Recording(tmp / "work2" / "harvest").videos == ["arm_b"]  # arm_a is no longer an input
 
 
 def test_area_jump():

@@ -299,7 +299,7 @@ def harvest(inputs: list[str], work: str | Path, *, predict: Predictor | None = 
 
     ``predict`` replaces the base model (it must map frames to (rgb, foreground probability)); otherwise
     ``checkpoint`` (default: the shipped one) runs on ``device``. Videos already harvested with the same
-    settings are kept (resume). Returns the summary also written to ``WORK/harvest/harvest.json``."""
+    settings are kept (resume); videos of recordings no longer named are removed. Returns the summary also written to ``WORK/harvest/harvest.json``."""
     from ..label.readers import expand_inputs
 
     cfg.check()
@@ -313,6 +313,11 @@ def harvest(inputs: list[str], work: str | Path, *, predict: Predictor | None = 
     examples = Examples(per_row=6)
     videos: dict[str, dict] = {}
     old = Recording(root).meta["videos"] if (root / "meta.json").exists() else {}
+    from ..label.pipeline import clean_video
+
+    for gone in sorted(set(old) - {s.name for s in sources}):
+        clean_video(root, gone)  # a recording no longer named: its cut-outs must not be used
+        (root / "frames" / f"{gone}.csv").unlink(missing_ok=True)
     for src in sources:
         vm = old.get(src.name)
         if vm and is_finished(root, src.name) and vm.get("harvest_settings") == settings:
