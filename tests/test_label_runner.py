@@ -98,3 +98,16 @@ def test_quality_margins_and_review_flags():
     q.add(1, {"robot": (mask, prob), "object": (np.zeros_like(mask), confident)})
     assert q.review_frames == [1]
     assert q.rows[1]["reason"] == "low-margin:robot" and q.rows[0]["object_margin"] == ""
+
+
+def test_quality_flags_flicker():
+    q = QualityRecorder(["robot"], review_margin=0.1)
+    prob = np.full((10, 10), 0.99, np.float32)
+    areas = [20, 22, 0, 24, 26, 27, 80, 29, 30, 31]  # vanishes at 2, spikes at 6; grows steadily otherwise
+    for i, a in enumerate(areas):
+        m = np.zeros((10, 10), bool)
+        m.flat[:a] = True
+        q.add(i, {"robot": (m, prob)})
+    q.flag_flicker()
+    assert q.review_frames == [2, 6]
+    assert q.rows[6]["reason"] == "flicker:robot"

@@ -1,6 +1,8 @@
 """Per-frame quality: for each predicted part the area (fraction of the frame) and the mean sigmoid margin
 |p - 0.5| * 2 inside the predicted mask (1 = fully confident, 0 = coin flip). A frame is flagged for human
-review when a non-empty part's margin falls below ``review_margin``; ``quality/{video}.csv`` lists them.
+review when a non-empty part's margin falls below ``review_margin`` (reason ``low-margin:PART``), or when a
+part's area jumps against both neighbouring frames (flicker: the part appears, vanishes or changes size by
+more than half for one frame; reason ``flicker:PART``). ``quality/{video}.csv`` lists them.
 """
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ import numpy as np
 from ..io import atomic_write_bytes
 
 DEFAULT_REVIEW_MARGIN = 0.6
+#: flicker: the area differs from both neighbours by more than this fraction of the larger area, and by more
+#: than FLICKER_MIN_AREA of the frame
+FLICKER_CHANGE = 0.5
+FLICKER_MIN_AREA = 0.002
 
 
 def part_stats(mask: np.ndarray, prob: np.ndarray) -> tuple[float, float]:
@@ -58,7 +64,21 @@ class QualityRecorder:
     def fieldnames(self) -> list[str]:
         return ["frame", "review", "reason"] + [f"{self.labels[p]}_{k}" for p in self.parts for k in ("area", "margin")]
 
+    def flag_flicker(self) -> None:
+        """Flag frames whose part area jumps against both neighbours (rows must be complete and in order)."""
+        for part in self.parts:
+            col = self.labels[part]
+            areas = [float(r[f"{col}_area"]) for r in self.rows]
+            for i in range(1, len(areas) - 1):
+                a, before, after = areas[i], areas[i - 1], areas[i + 1]
+                if all(abs(a - n) > max(FLICKER_CHANGE * max(a, n), FLICKER_MIN_AREA) for n in (before, after)) \
+                        and (a - before) * (a - after) > 0:  # a spike or a dip, not a steady change
+                    row = self.rows[i]
+                    row["review"] = 1
+                    row["reason"] = " ".join(filter(None, [row["reason"], f"flicker:{col}"]))
+
     def write(self, path: str | Path) -> None:
+        self.flag_flicker()
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=self.fieldnames(), lineterminator="\n")
         w.writeheader()
