@@ -1,8 +1,9 @@
 """Augmentations of composited pairs (albumentations), all seeded per pair so output is reproducible.
 
 - ``shared``: applied with ONE draw of parameters to both frames of a pair (channel shuffle, colour
-  jitter). The reference code draws these per frame, which makes a static background change colour
-  between the two frames while its label says "not moving"; sharing them keeps the motion cue honest.
+  jitter). Drawn per frame (the reference lists them as per-frame augmentations), they would make a
+  static background change colour between the two frames while its label says "not moving"; sharing
+  them keeps the motion cue honest.
 - ``per_frame``: drawn independently for each frame (sensor noise, blur, a slight exposure change).
 - ``region``: a hue/saturation/brightness shift for one pasted region (robot, object, each distractor),
   identical in both frames of a pair.
