@@ -50,9 +50,11 @@ def test_clip_fingers_and_grasp_point():
     assert c.region.sum() < 0.15 * c.region.size
 
 
-def test_gripper_from_the_clip_lands_on_the_fingers(tmp_path, robot):
+@pytest.mark.parametrize("seed,pose", [(0, (0.3, 0.4)), (2, (-0.2, 0.1))])
+def test_gripper_from_the_clip_lands_on_the_fingers(tmp_path, robot, seed, pose):
+    """The clip may show the gripper at another pose, over another background."""
     work = harvested(tmp_path, robot)
-    clip = write_frames(tmp_path / "clip", [f[0] for f in clip_frames()])
+    clip = write_frames(tmp_path / "clip", [f[0] for f in clip_frames(seed=seed, pose_=pose)])
     s = gripper_step(work, str(clip), progress=False)
     errs, ious, vm = errors(work, robot)
     assert s["source"] == "clip" and s["frames"] == len(errs) == vm["frames"]

@@ -11,9 +11,11 @@ move):
    ``MARGIN`` of its size (to take in the palm).
 4. On every harvested frame that appearance is searched (masked normalised cross-correlation of colour
    over ``SCALES`` x ``ANGLES``) with its centre on the far end of the robot mask (within the clip's gripper
-   size of the point farthest from where the robot enters the image, see below); the best match places the
-   gripper (its region, cut to the robot mask) and the grasp point. Frames whose best match scores under
-   ``MIN_SCORE`` fall back to the estimate below, with the gripper's size taken from the clip.
+   size of the point farthest from where the robot enters the image, see below). A match's score is its
+   correlation minus ``PRIOR_WEIGHT`` per gripper length between its grasp point and the geometric estimate's
+   (so a look-alike patch elsewhere on the far end does not win); the best match places the gripper (its
+   region, cut to the robot mask) and the grasp point. Frames whose best score is under ``MIN_SCORE`` fall
+   back to the estimate below, with the gripper's size taken from the clip.
 
 Without the clip (or as that fallback) the gripper is estimated from the robot mask alone: the robot enters
 the image where its mask touches the border; the gripper is the part of the mask farthest from there (the
@@ -45,6 +47,7 @@ MARGIN = 0.25
 SCALES = (0.8, 1.0, 1.25)
 ANGLES = tuple(range(0, 360, 30))
 MIN_SCORE = 0.45
+PRIOR_WEIGHT = 0.15        # score penalty per gripper length between a match and the geometric grasp point
 ANALYSIS_WIDTH = 256
 GRIPPER_FRACTION = 0.2
 MAX_CLIP_FRAMES = 300
@@ -183,8 +186,9 @@ class Matcher:
         far = distal(rob, length=self.length * self.f)
         if not far.any():
             return None
+        _, prior = estimate(rob, self.length * self.f)            # the geometric grasp point
         best = None
-        for m, t, tm, _ in self.templates:
+        for m, t, tm, v in self.templates:
             side = t.shape[0]
             if side >= min(h, w):
                 continue
@@ -192,6 +196,10 @@ class Matcher:
             res = np.nan_to_num(res, nan=-1.0, posinf=-1.0, neginf=-1.0)
             centre_ok = far[side // 2:side // 2 + res.shape[0], side // 2:side // 2 + res.shape[1]]
             res = np.where(centre_ok, res, -1.0)
+            if PRIOR_WEIGHT and prior is not None:  # prefer grasp points near the geometric one
+                ys, xs = np.mgrid[0:res.shape[0], 0:res.shape[1]]
+                d = np.hypot(xs + side / 2 + v[0] - prior[0], ys + side / 2 + v[1] - prior[1])
+                res = res - PRIOR_WEIGHT * d / max(self.length * self.f, 1.0)
             i = int(res.argmax())
             y, x = divmod(i, res.shape[1])
             if best is None or res[y, x] > best[0]:
