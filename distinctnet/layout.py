@@ -175,10 +175,14 @@ class VideoWriter:
                            m.astype(np.uint8) * 255)
         self.frames = max(self.frames, i + 1)
 
-    def finish(self) -> VideoMeta:
+    def finish(self, rebuild: bool = True) -> VideoMeta:
+        """Mark the video finished (its meta.d fragment). ``rebuild=False`` skips rewriting meta.json, which
+        reads every fragment: a job writing thousands of videos rebuilds once at its end instead (readers
+        merge the fragments anyway)."""
         meta = VideoMeta(self.frames, self.annotated_parts, self.static_from, self.source, self.license, self.extra)
         atomic_write_json(self.root / "meta.d" / f"{self.video}.json", meta.to_json())
-        rebuild_meta(self.root)
+        if rebuild:
+            rebuild_meta(self.root)
         return meta
 
     def __enter__(self) -> "VideoWriter":

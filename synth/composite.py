@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from distinctnet.errors import fail
-from distinctnet.layout import PART_NAMES, Recording, VideoMeta, VideoWriter, is_finished, rebuild_meta
+from distinctnet.layout import PART_NAMES, Recording, VideoWriter, is_finished, rebuild_meta
 
 from .assets import (LRU, ObjectAsset, find_backgrounds, find_objects, load_background, load_rgba,
                      procedural_object, rotate_sprite)
@@ -563,16 +563,7 @@ class CompositeGenerator:
                                "index": pair.index, **pair.info})
         for img, lab in zip(pair.images, pair.labels):
             w.write(img, masks_from_labels(lab))
-        finish_fragment(w)
-
-
-def finish_fragment(w: VideoWriter) -> None:
-    """``VideoWriter.finish`` without rebuilding meta.json: rebuilding reads every fragment, which is
-    quadratic over a 50,000-pair job; ``generate`` rebuilds once at the end (readers merge fragments anyway)."""
-    from distinctnet.io import atomic_write_json
-
-    meta = VideoMeta(w.frames, w.annotated_parts, w.static_from, w.source, w.license, w.extra)
-    atomic_write_json(w.root / "meta.d" / f"{w.video}.json", meta.to_json())
+        w.finish(rebuild=False)  # generate() rebuilds meta.json once at the end
 
 
 # --------------------------------------------------------------------------------------------- the job
