@@ -9,7 +9,8 @@ The adapt chain sees only the user recordings' images (their frame folders ``REN
 masks are never read) and writes ``WORK/adapted.safetensors``; then the base and the adapted model label the
 held-out videos' images (``WORK/pred_before_<sha>``, ``WORK/pred_after_<sha>``, named by the checkpoint's
 hash) and ``eval.score.score`` compares both
-with the ground truth. Prints a table of IoU (and J&F) per part, before / after, and writes
+with the ground truth. As a user would, pick user recordings that show the robot moving without a grasped
+object (the harvest takes the whole moving foreground as the robot). Prints a table of IoU (and J&F) per part, before / after, and writes
 ``WORK/adapt_experiment.json``. Rerunning resumes every step.
 """
 from __future__ import annotations

@@ -14,4 +14,6 @@ The chain (each step also runs on its own and leaves its results in the work fol
 4. finetune (finetune.py): the semantic (and, for a recurrent base, the recurrent) stage of the training
    package (``training``), started from the base checkpoint; MODEL in the project's checkpoint format and
    ``WORK/report.md`` (report.py).
+
+How to record and what to look at: ``distinctnet/adapt/README.md``.
 """
