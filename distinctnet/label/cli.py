@@ -101,6 +101,7 @@ def run(args) -> int:
         merged.skipped += s.skipped
         merged.failed += s.failed
         merged.frames += s.frames
+        merged.review += s.review
     print(summary_text(merged, args.out), file=sys.stderr)
     if failed:
         total = len(merged.labelled) + len(merged.skipped) + len(failed)

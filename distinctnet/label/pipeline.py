@@ -48,6 +48,7 @@ class Summary:
     failed: list[tuple[str, str]] = field(default_factory=list)
     exported: dict[str, list[str]] = field(default_factory=dict)
     frames: int = 0
+    review: int = 0               # frames flagged for review in the videos labelled now
 
 
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -211,8 +212,9 @@ def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summar
                 n = label_video(src, labeller, opts, plan)
                 summary.frames += n
                 summary.labelled.append(src.name)
+                review = read_meta(root)["videos"][src.name].get("review_frames", 0)
+                summary.review += review
                 if opts.progress:
-                    review = read_meta(root)["videos"][src.name].get("review_frames", 0)
                     log.info("%s: %d frames labelled, %d flagged for review", src.name, n, review)
         except UserError as e:
             if len(sources) > 1:  # a single input's error is the command's error line
@@ -243,7 +245,8 @@ def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summar
 
 
 def summary_text(summary: Summary, root: Path) -> str:
-    parts = [f"{len(summary.labelled)} video(s) labelled ({summary.frames} frames)"]
+    parts = [f"{len(summary.labelled)} video(s) labelled ({summary.frames} frames, {summary.review} flagged for "
+             f"review in {Path(root) / 'quality'})"]
     if summary.skipped:
         parts.append(f"{len(summary.skipped)} already done")
     if summary.failed:
