@@ -166,6 +166,11 @@ def test_motion_training_lowers_the_loss(motion_run):
     ious = [float(r["val/iou_foreground"]) for r in rows if r.get("val/iou_foreground")]
     assert len(ious) == 4 and all(0 <= x <= 1 for x in ious)
     assert (next(root.glob("csv/version_*/curves.png"))).stat().st_size > 1000
+    sheet = next(root.glob("csv/version_*/preview.png"))
+    import cv2
+
+    img = cv2.imread(str(sheet))
+    assert img.shape[1] == 3 * 96 and img.shape[0] > 64  # frame | ground truth | prediction, 64x96 rows
 
 
 def test_export_loads_with_load_checkpoint(motion_run):

@@ -4,7 +4,8 @@ Lightning, configured by a LightningCLI YAML (training/configs/<preset>-<stage>.
 Overrides follow the YAML's structure, e.g. ``--trainer.max_epochs=2 --data.init_args.roots=[data/x]
 --model.init_from=runs/motion.safetensors --ckpt_path=last`` (exact resume of a stopped run). At the end of
 the fit the best checkpoint is exported in the project's format (``--export``, default
-``<log dir>/model.safetensors``) and the loss/IoU curves are drawn from the CSV log (``curves.png``).
+``<trainer.default_root_dir>/model.safetensors``), the loss/IoU curves are drawn from the CSV log
+(``curves.png``) and the exported model is shown on validation videos (``preview.png``).
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def _make_cli_class():
                                  "checkpoint.save_last": True, "checkpoint.filename": "best-{epoch:03d}-{step}"})
             parser.add_argument("--export", type=str | None, default=None,
                                 help="where to write the best weights as a project checkpoint (.safetensors); "
-                                     "default <log dir>/model.safetensors")
+                                     "default <trainer.default_root_dir>/model.safetensors")
             parser.add_argument("--plot", type=bool, default=True, help="draw curves.png from the CSV log")
 
         def before_instantiate_classes(self) -> None:
@@ -56,27 +57,43 @@ def _make_cli_class():
 
         def after_fit(self) -> None:
             trainer, cfg = self.trainer, self.config[self.subcommand]
+            log_dir = Path(trainer.log_dir or trainer.default_root_dir)
             ckpt = trainer.checkpoint_callback
             best = (ckpt.best_model_path or ckpt.last_model_path) if ckpt is not None else ""
             if not best:  # no validation and no checkpoint written: the current weights (collective call)
-                best = str(Path(trainer.log_dir or trainer.default_root_dir) / "final.ckpt")
+                best = str(log_dir / "final.ckpt")
                 trainer.save_checkpoint(best)
             if not trainer.is_global_zero:
                 return
             from .export import export_checkpoint
 
-            out = cfg.export or str(Path(trainer.log_dir or trainer.default_root_dir) / "model.safetensors")
+            out = cfg.export or str(Path(trainer.default_root_dir) / "model.safetensors")
             export_checkpoint(best, out, meta={"stage_config": str(cfg.get("config", [""])[0] or "")})
             rank_zero_info(f"exported {best} -> {out}")
             if cfg.plot:
-                from pytorch_lightning.loggers import CSVLogger
+                self.draw(out, log_dir)
 
-                from .plots import plot_curves
+        def draw(self, exported: str, log_dir: Path) -> None:
+            """curves.png from the CSV log and preview.png (the exported model on validation videos), both
+            in the CSV log's folder."""
+            from pytorch_lightning.loggers import CSVLogger
 
-                for logger in trainer.loggers:
-                    if isinstance(logger, CSVLogger) and Path(logger.log_dir, "metrics.csv").exists():
-                        png = plot_curves(Path(logger.log_dir, "metrics.csv"), Path(logger.log_dir, "curves.png"))
-                        rank_zero_info(f"curves: {png}")
+            from distinctnet.modeling import load_checkpoint
+
+            from .plots import plot_curves
+            from .preview import preview_sheet
+            from .videos import FrameReader
+
+            for logger in self.trainer.loggers:
+                if isinstance(logger, CSVLogger) and Path(logger.log_dir, "metrics.csv").exists():
+                    log_dir = Path(logger.log_dir)
+                    rank_zero_info(f"curves: {plot_curves(log_dir / 'metrics.csv', log_dir / 'curves.png')}")
+            dm = self.datamodule
+            if getattr(dm, "val_videos", None):
+                model = load_checkpoint(exported, map_location=self.model.device)
+                sheet = preview_sheet(model, FrameReader(dm.val_videos, dm.label_classes), log_dir / "preview.png")
+                if sheet:
+                    rank_zero_info(f"preview: {sheet}")
 
     return TrainCLI
 

@@ -35,6 +35,9 @@ class RecordingData(pl.LightningDataModule):
             classes: label channels; default: what the model's head predicts.
         """
         super().__init__()
+        if batch_size < 2:
+            # ASPP's image-pooling branch ends in BatchNorm over 1x1 maps: one sample per batch cannot train
+            raise UserError(f"data.batch_size must be at least 2 (got {batch_size})")
         self.roots = list(roots)
         self.val_roots = list(val_roots) if val_roots else None
         self.val_fraction, self.split_seed = val_fraction, split_seed
