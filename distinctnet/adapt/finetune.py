@@ -96,7 +96,8 @@ def run_stage(name: str, argv: list[str], root: Path, export: Path) -> dict:
     data = [a.split("=", 1)[1] for a in argv if a.startswith("--data.init_args.roots=")]
     settings = {"argv": argv, "data": [tree_fingerprint(r) for r in json.loads(data[0])] if data else []}
     if export.is_file() and stamp.is_file() and json.loads(stamp.read_text()).get("settings") == settings:
-        return {"stage": name, "export": str(export), "skipped": True, "curves": _curves(root)}
+        return {"stage": name, "export": str(export), "skipped": True, "curves": _latest(root, "curves.png"),
+                "preview": _latest(root, "preview.png")}
     last = root / "checkpoints" / "last.ckpt"
     resumed = False
     if last.is_file() and stamp.is_file() and json.loads(stamp.read_text()).get("settings") == settings:
@@ -110,11 +111,13 @@ def run_stage(name: str, argv: list[str], root: Path, export: Path) -> dict:
     if not export.is_file():
         raise fail(export, f"the {name} stage finished without exporting a checkpoint")
     atomic_write_json(stamp, {"settings": settings, "status": "done"})
-    return {"stage": name, "export": str(export), "skipped": False, "resumed": resumed, "curves": _curves(root)}
+    return {"stage": name, "export": str(export), "skipped": False, "resumed": resumed,
+            "curves": _latest(root, "curves.png"), "preview": _latest(root, "preview.png")}
 
 
-def _curves(root: Path) -> str | None:
-    found = sorted(root.glob("csv/version_*/curves.png"), key=lambda p: p.stat().st_mtime)
+def _latest(root: Path, name: str) -> str | None:
+    """The newest ``name`` the training package drew into the run's CSV log folders."""
+    found = sorted(root.glob(f"csv/version_*/{name}"), key=lambda p: p.stat().st_mtime)
     return str(found[-1]) if found else None
 
 

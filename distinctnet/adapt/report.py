@@ -103,6 +103,8 @@ def render(work: Path, s: dict) -> str:
             lines += [f"- {st['stage']} stage ({state}): `{_rel(work, st['export'])}`"]
             if st.get("curves"):
                 lines += ["", f"![{st['stage']} training curves]({_rel(work, st['curves'])})", ""]
+            if st.get("preview"):
+                lines += [f"![{st['stage']} model on validation pairs]({_rel(work, st['preview'])})", ""]
         lines += ["", f"Label this robot's recordings with `distinctnet label --checkpoint {f['model']} ...`.", ""]
     return "\n".join(lines) + "\n"
 
