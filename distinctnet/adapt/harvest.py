@@ -3,8 +3,8 @@ object, static background, fixed camera), keeping only masks that look right.
 
 A frame's mask is the thresholded foreground probability, cleaned: specks removed (connected components under
 a tenth of the largest one) and holes filled (enclosed background smaller than ``fill_holes`` of the mask's
-area: motion masks miss the inside of textureless parts). It is kept when, in this order of checks (the first failing check is the
-reason it is dropped):
+area: motion masks miss the inside of textureless parts). It is kept when, in this order of checks (the
+first failing check is the reason it is dropped):
 
 - too_small / too_large: its area is outside [min_area, max_area] of the frame;
 - not_at_border: it does not touch the image border (a robot enters the picture from its base);
@@ -299,7 +299,8 @@ def harvest(inputs: list[str], work: str | Path, *, predict: Predictor | None = 
 
     ``predict`` replaces the base model (it must map frames to (rgb, foreground probability)); otherwise
     ``checkpoint`` (default: the shipped one) runs on ``device``. Videos already harvested with the same
-    settings are kept (resume); videos of recordings no longer named are removed. Returns the summary also written to ``WORK/harvest/harvest.json``."""
+    settings are kept (resume); videos of recordings no longer named are removed. Returns the summary also
+    written to ``WORK/harvest/harvest.json``."""
     from ..label.readers import expand_inputs
 
     cfg.check()
