@@ -65,5 +65,5 @@ synth-sheets:
 ## bench-render    renderer speed: s/frame of a robot scene at 320x240 and 640x360 (16 samples, denoised)
 bench-render: $(RENDER_STAMP)
 	set -e; for size in 240x320 360x640; do rm -rf data/bench-render/$$size; \
-	  $(DN) synth robots data/bench-render/$$size --count 2 --frames 8 --size $$size --samples 16 \
+	  $(DN) synth robots data/bench-render/$$size --count 1 --frames 8 --size $$size --samples 16 \
 	    --robots panda --quiet --render-python $(RENDER_PY) 2>&1 | grep "s/frame"; done

@@ -115,6 +115,15 @@ def objects(user_folders: list[str], builtin: bool = True) -> list[Asset]:
     return out
 
 
+def pick(rng, objs: list[Asset], user_p: float = 0.5) -> Asset:
+    """A random object; the user's own meshes (``--objects``) are drawn with chance ``user_p`` however few
+    they are next to the hundreds of built-in shapes."""
+    user = [a for a in objs if a.source.startswith("user:")]
+    pool = user if user and (len(user) == len(objs) or rng.random() < user_p) else \
+        [a for a in objs if not a.source.startswith("user:")]
+    return pool[int(rng.integers(len(pool)))]
+
+
 def textures(user_folders: list[str]) -> list[Asset]:
     root = pybullet_data_dir()
     out = [Asset(f"pb_{Path(rel).stem}", str(root / rel), "pybullet_data", PYBULLET_LICENSE)

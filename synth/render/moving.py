@@ -67,7 +67,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
     # 2. objects resting on the table
     placed = []
     for i in range(int(rng.integers(args.min_objects, args.max_objects + 1))):
-        a = ctx["objects"][int(rng.integers(len(ctx["objects"])))]
+        a = assets.pick(rng, ctx["objects"])
         ctx.use(a)
         obj = load_object(bproc, a, rng, float(rng.uniform(0.08, 0.25)), f"object{i}")
         e = half_extents(obj)

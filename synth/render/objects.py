@@ -23,7 +23,10 @@ from .scene import CATEGORY, camera_pose, keyframe_pose, load_object, new_scene,
 
 
 def plan(args, ctx):
-    objs = assets.objects(args.objects, builtin=not args.no_builtin_objects)
+    # the user's meshes first, so that --count N favours them
+    objs = assets.user_objects(args.objects) + ([] if args.no_builtin_objects else assets.builtin_objects())
+    if not objs:
+        raise ValueError("no objects: give --objects DIR or leave out --no-builtin-objects")
     if args.count:
         objs = objs[:args.count]
     ctx["objects"] = {a.name: a for a in objs}

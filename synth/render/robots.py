@@ -124,7 +124,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
     holding = rng.random() < args.object_p
     obj = obj_asset = None
     if holding:
-        obj_asset = ctx["objects"][int(rng.integers(len(ctx["objects"])))]
+        obj_asset = assets.pick(rng, ctx["objects"])
         ctx.use(obj_asset)
         obj = load_object(bproc, obj_asset, rng, 1.0, "grasped_object")
         e = half_extents(obj)
@@ -148,7 +148,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
     # 5. distractors: objects sliding over the table or flying across it
     distractors = []
     for d in range(int(rng.integers(0, args.max_distractors + 1))):
-        a = ctx["objects"][int(rng.integers(len(ctx["objects"])))]
+        a = assets.pick(rng, ctx["objects"])
         ctx.use(a)
         dobj = load_object(bproc, a, rng, float(rng.uniform(0.06, 0.18)), f"distractor{d}")
         dobj.set_cp("category_id", CATEGORY["distractor"])
