@@ -18,7 +18,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install "torchvision>=0.19"
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -e ".[dev,ray]"
 	# the J&F reference implementation, for the metric tests; --no-deps: it would add a second OpenCV
 	$(BIN)/python -m pip install --no-deps "vos-benchmark>=0.1"
 	touch $@
@@ -33,7 +33,7 @@ test: install
 # The main job on the bundled sample recording with the bundled default model: masks + overlay video.
 demo: install
 	$(DN) label --out out/demo --export overlay,robotseg
-	@echo "masks: out/demo/mask   overlay: out/demo/overlay"
+	@echo "masks: out/demo/mask   overlay video and contact sheet: out/demo/exports/overlay"
 
 bench:
 	$(DN) bench --preset fast
