@@ -93,7 +93,7 @@ def recording_sheet(root: str | Path, videos: int = 8, frames: int = 6, cell_w: 
             _label(cell, tag, (3, cell.shape[0] - 4), 0.35 * cell.shape[1] / cell_w + 0.05, (255, 255, 255))
             row.append(cell)
         cells.append(row)
-        extra = [str(vm[k]) for k in ("robot", "object") if vm.get(k)]
+        extra = [vm[k] for k in ("robot", "object") if isinstance(vm.get(k), str)]
         labels.append(f"{v} ({n} frames{', ' + ', '.join(extra) if extra else ''}"
                       f"{', static_from ' + str(vm['static_from']) if vm.get('static_from') is not None else ''})")
     return _grid(cells, labels, True, cell_w)
