@@ -1,5 +1,6 @@
 """Training speed of a stage config on this machine: seconds per optimiser step (median after warm-up),
-pairs per second and the time of an epoch of a given size, with data loading included.
+pairs per second and the time of an epoch of a given size, with data loading included. CPU seconds per
+step (this process) and the load average are reported too: on a shared machine wall time lies.
 
     python -m training.bench --config training/configs/cpu-small-motion.yaml [--steps 8] [--data DIR]
         [--epoch-pairs 1000] [--json out.json] [OVERRIDES ...]
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -41,6 +43,7 @@ def make_bench_data(root: Path, videos: int = 6, frames: int = 12, size=(240, 32
 
 def bench(config: str, steps: int, data: str | None, overrides: list[str], warmup: int = 2) -> dict:
     import pytorch_lightning as pl
+    import torch
 
     from .cli import train
 
@@ -48,13 +51,16 @@ def bench(config: str, steps: int, data: str | None, overrides: list[str], warmu
         def __init__(self):
             self.ends: list[float] = []
             self.compute: list[float] = []
+            self.cpu: list[float] = []  # CPU seconds of this process: robust to other jobs on the machine
 
         def on_train_batch_start(self, trainer, module, batch, batch_idx):
             self._t = time.perf_counter()
+            self._cpu = time.process_time()
 
         def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
             now = time.perf_counter()
             self.compute.append(now - self._t)
+            self.cpu.append(time.process_time() - self._cpu)
             self.ends.append(now)
             self.batch = batch["target"].shape[0] * (batch["target"].shape[1] if batch["target"].dim() == 5 else 1)
 
@@ -77,7 +83,9 @@ def bench(config: str, steps: int, data: str | None, overrides: list[str], warmu
             "recurrent": cfg.recurrent, "batch_size": dm.batch_size, "pairs_per_step": timer.batch,
             "device": str(cli.trainer.strategy.root_device), "precision": str(cli.trainer.precision),
             "steps_timed": len(timer.ends) - warmup, "s_per_step": round(step, 3),
-            "s_per_step_compute_only": round(compute, 3), "pairs_per_s": round(timer.batch / step, 2)}
+            "s_per_step_compute_only": round(compute, 3), "pairs_per_s": round(timer.batch / step, 2),
+            "cpu_s_per_step": round(statistics.median(timer.cpu[warmup:]), 3), "torch_threads": torch.get_num_threads(),
+            "load_average": round(os.getloadavg()[0], 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
