@@ -18,9 +18,10 @@ checkpoint with the best validation foreground IoU is exported, by default the f
 - is counted (parameters) and timed (``eval.bench.measure``: median ms per pair, batch 1, at the input size,
   on the machine named in the output).
 
-Resumable: a variant whose export ``WORK/<variant>/model.safetensors`` exists is not retrained (a stopped
-training resumes from its last checkpoint when the settings are unchanged); labels go to a folder named by
-the export's hash, and scores and timings are kept in ``WORK/<variant>/result.json`` for that hash.
+Resumable: a variant whose export ``WORK/<variant>/model.safetensors`` exists is not retrained while its
+training settings (``WORK/<variant>/train_settings.json``: the arguments and the config's text) are unchanged;
+a stopped training resumes from its last checkpoint; changed settings train the variant again. Labels go to
+a folder named by the export's hash, and scores and timings are kept in ``WORK/<variant>/result.json``.
 """
 from __future__ import annotations
 
@@ -112,14 +113,19 @@ def train_variant(variant: Variant, args, vdir: Path) -> tuple[Path, bool]:
     from training.cli import train
 
     export = vdir / "model.safetensors"
-    if export.is_file():
-        return export, False
     run_dir = vdir / "run"
     argv = train_argv(variant, args, run_dir, export)
     stamp_path = vdir / "train_settings.json"
     stamp = _stamp(argv)
-    if run_dir.exists() and (not stamp_path.is_file() or stamp_path.read_text() != stamp):
-        shutil.rmtree(run_dir)  # a run with other settings: its checkpoints would not be this budget
+    same = stamp_path.is_file() and stamp_path.read_text() == stamp
+    if export.is_file() and same:
+        return export, False
+    if not same:  # trained (or started) with other settings (budget, size, data, config): start again
+        if export.is_file():
+            print(f"{variant.name}: settings changed since {export} was trained; training again", file=sys.stderr)
+            export.unlink()
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
     vdir.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(stamp_path, stamp.encode())
     last = run_dir / "checkpoints" / "last.ckpt"
@@ -266,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-workers", type=int, help="data loader workers (default: the config's)")
     p.add_argument("--seed", type=int, default=0, help="seed of every run (default 0)")
     p.add_argument("--override", action="append", metavar="--KEY=VALUE",
-                   help="extra `distinctnet train` override for every variant, e.g. --override=--trainer.precision=bf16-mixed")
+                   help="extra `distinctnet train` override for every variant, "
+                        "e.g. --override=--trainer.precision=bf16-mixed")
     p.add_argument("--device", default="auto", help="device for labelling and timing: auto, cpu, cuda")
     p.add_argument("--label-batch", type=int, default=4, help="frames per labelling batch")
     p.add_argument("--bench-runs", type=int, default=10, help="timed forward passes (median reported)")

@@ -102,7 +102,8 @@ class FrameDataset:
 
 def train_segmenter(root: Path, image_root: Path, videos: list[str], classes: tuple[str, ...], args, device,
                     desc: str):
-    """Labels from ``root``, frames from ``image_root``. A plain loop of ``args.steps`` AdamW steps over shuffled frames (seeded); returns the model."""
+    """Labels from ``root``, frames from ``image_root``: a plain loop of ``args.steps`` AdamW steps over
+    shuffled frames (seeded). Returns (model in eval mode, loss per step)."""
     import torch
     from torch.utils.data import DataLoader
     from tqdm import tqdm
