@@ -78,6 +78,9 @@ class DistinctNetModule(pl.LightningModule):
         cfg = self.net.cfg
         self.label_classes: tuple[str, ...] = ("foreground",) if cfg.head == "motion" else tuple(cfg.classes)
         weights = {**DEFAULT_CLASS_WEIGHTS, **(class_weights or {})}
+        if set(weights) - set(DEFAULT_CLASS_WEIGHTS):
+            raise UserError(f"model.class_weights: unknown classes {sorted(set(weights) - set(DEFAULT_CLASS_WEIGHTS))}; "
+                            f"classes: {sorted(DEFAULT_CLASS_WEIGHTS)}")
         self.register_buffer("class_weights", torch.tensor([float(weights[c]) for c in self.label_classes]),
                              persistent=False)
         # IoU = TP / (TP + FP + FN) summed over the epoch; a class absent from labels and predictions gives NaN
