@@ -142,17 +142,11 @@ def run(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    from distinctnet.errors import UserError
+def main(argv: list[str] | None = None) -> int:
+    """``python -m eval.bench ...``: the same as ``distinctnet bench ...``."""
+    from distinctnet.cli import main as distinctnet_main
 
-    p = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.splitlines()[0])
-    add_arguments(p)
-    args = p.parse_args(argv)
-    try:
-        return run(args)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    return distinctnet_main(["bench", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

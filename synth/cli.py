@@ -93,15 +93,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m synth.cli ...`` (the same as ``distinctnet synth ...``)."""
-    parser = argparse.ArgumentParser(prog="distinctnet synth", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except UserError as e:
-        print(f"distinctnet synth: error: {e}", file=sys.stderr)
-        return 1
+    """``python -m synth.cli ...``: the same as ``distinctnet synth ...``."""
+    from distinctnet.cli import main as distinctnet_main
+
+    return distinctnet_main(["synth", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -801,22 +801,10 @@ def run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m synth.composite OUT --robots ROOT ...`` (the same as ``distinctnet synth composite``)."""
-    import argparse
+    """``python -m synth.composite OUT --robots ...``: the same as ``distinctnet synth composite ...``."""
+    from distinctnet.cli import main as distinctnet_main
 
-    from distinctnet.errors import UserError
-
-    parser = argparse.ArgumentParser(prog="python -m synth.composite", description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except UserError as e:
-        print(f"synth composite: error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("synth composite: interrupted (run again to resume)", file=sys.stderr)
-        return 130
+    return distinctnet_main(["synth", "composite", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -134,17 +134,10 @@ def train(argv: list[str], run: bool = True):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m training.cli --config FILE [OVERRIDE ...]`` (what ``distinctnet train`` runs)."""
-    from distinctnet.errors import UserError
+    """``python -m training.cli ...``: the same as ``distinctnet train ...``."""
+    from distinctnet.cli import main as distinctnet_main
 
-    parser = argparse.ArgumentParser(prog="python -m training.cli", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except UserError as e:
-        print(f"distinctnet train: error: {e}", file=sys.stderr)
-        return 1
+    return distinctnet_main(["train", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
