@@ -16,12 +16,10 @@ Sequence k, from its own random generator:
 from __future__ import annotations
 
 import math
-import shutil
-from pathlib import Path
 
 import numpy as np
 
-from distinctnet.layout import VideoWriter, is_finished
+from distinctnet.layout import VideoWriter
 
 from . import assets, options, runner
 from .scene import (CATEGORY, add_lights, build_room, camera_pose, half_extents, in_view, keyframe_pose,
@@ -34,16 +32,6 @@ def plan(args, ctx):
     ctx["objects"] = assets.objects(args.objects, builtin=not args.no_builtin_objects)
     ctx["textures"] = assets.textures(args.textures)
     return [(k, f"moving_s{args.seed}_{k:05d}") for k in range(args.count)]
-
-
-def done(args, name):
-    return is_finished(args.out, name)
-
-
-def cleanup(args, name):
-    if not is_finished(args.out, name):
-        for sub in ("image", "mask"):
-            shutil.rmtree(Path(args.out) / sub / name, ignore_errors=True)
 
 
 def _pose(xyz, euler) -> np.ndarray:
@@ -137,4 +125,4 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
 
 
 if __name__ == "__main__":
-    runner.run_module("moving", plan=plan, render=render_sequence, done=done, cleanup=cleanup)
+    runner.run_module("moving", plan=plan, render=render_sequence, done=runner.video_done, cleanup=runner.remove_unfinished_video)

@@ -18,12 +18,11 @@ Sequence k, from its own random generator:
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
 
-from distinctnet.layout import VideoWriter, is_finished
+from distinctnet.layout import VideoWriter
 
 from . import assets, options, robot_models, runner
 from .scene import (CATEGORY, add_lights, build_room, camera_pose, half_extents, in_view, keyframe_pose,
@@ -39,16 +38,6 @@ def plan(args, ctx):
     ctx["objects"] = assets.objects(args.objects, builtin=not args.no_builtin_objects)
     ctx["textures"] = assets.textures(args.textures)
     return [(k, f"{models[k % len(models)].name}_s{args.seed}_{k:05d}") for k in range(args.count)]
-
-
-def done(args, name):
-    return is_finished(args.out, name)
-
-
-def cleanup(args, name):
-    if not is_finished(args.out, name):
-        for sub in ("image", "mask"):
-            shutil.rmtree(Path(args.out) / sub / name, ignore_errors=True)
 
 
 def _rotation(axis: int, angle: float) -> np.ndarray:
@@ -261,4 +250,4 @@ def check_sequence(masks: list[dict], holding: bool, size: tuple[int, int]) -> N
 
 
 if __name__ == "__main__":
-    runner.run_module("robots", plan=plan, render=render_sequence, done=done, cleanup=cleanup)
+    runner.run_module("robots", plan=plan, render=render_sequence, done=runner.video_done, cleanup=runner.remove_unfinished_video)

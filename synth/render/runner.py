@@ -22,6 +22,20 @@ from typing import Callable
 
 from . import options
 
+
+def video_done(args, name: str) -> bool:
+    """A video of a labelled-recording tree counts once its meta.d fragment exists."""
+    from distinctnet.layout import is_finished
+
+    return is_finished(args.out, name)
+
+
+def remove_unfinished_video(args, name: str) -> None:
+    """Drop what a failed or killed render of ``name`` left behind (never a finished video)."""
+    if not video_done(args, name):
+        for sub in ("image", "mask"):
+            shutil.rmtree(Path(args.out) / sub / name, ignore_errors=True)
+
 GENERATOR_IDS = {"robots": 1, "moving": 2, "objects": 3}
 
 
