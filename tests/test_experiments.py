@@ -226,7 +226,7 @@ def test_downstream_segmenter_learns_the_robot_from_gt(trees, tmp_path):
     pred = downstream.predict_tree(model, trees["test"], ["held00", "held01"], ("robot",), args.size,
                                    tmp_path / "pred", cpu, 4, True)
     iou = score(trees["test"], pred, parts=("robot",), progress=False)["iou"]["robot"]["iou"]
-    assert iou > 30.0
+    assert iou > 50.0  # ~79 here after 30 steps
 
 
 def test_downstream_motion_labeller_is_a_clear_error(trees, tmp_path, capsys):
