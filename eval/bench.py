@@ -2,6 +2,7 @@
 
     distinctnet bench --preset fast                      # this CPU
     distinctnet bench --preset paper --device cuda --batch 32 --json paper.json   # bf16 on by default on CUDA
+    distinctnet bench --label --checkpoint distinctnet/assets/default.safetensors  # labelling, end to end
     python -m eval.bench --preset fast --set merge_after=layer3 --size 256x448
 
 Two modes: ``pair`` runs the model on independent pairs (both frames encoded: what training sees);
@@ -57,6 +58,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help="disable bf16 autocast on CUDA")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--json", help="also write the figures to this JSON file")
+    p.add_argument("--label", action="store_true",
+                   help="end-to-end labelling throughput instead (decode + model + write; eval/bench_label.py)")
 
 
 def measure(model, size, batch, device, mode="pair", runs=10, warmup=3, bf16=True) -> dict:
@@ -105,8 +108,29 @@ def machine_name(device) -> str:
     return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads of {os.cpu_count()} cores"
 
 
+def run_label(args) -> int:
+    """``--label``: the labeller's end-to-end benchmark with the same model and device choices."""
+    from eval import bench_label
+
+    if args.set:
+        from distinctnet.errors import UserError
+
+        raise UserError("--set applies to the model benchmark only; use --checkpoint with --label")
+    argv = ["--device", args.device, "--batch", str(args.batch), "--runs", str(args.runs)]
+    argv += ["--checkpoint", args.checkpoint] if args.checkpoint else ["--preset", args.preset]
+    if args.size:
+        argv += ["--size", f"{args.size[0]}x{args.size[1]}"]
+    for flag, value in (("--threads", args.threads), ("--json", args.json)):
+        if value:
+            argv += [flag, str(value)]
+    return bench_label.main(argv)
+
+
 def run(args) -> int:
     import torch
+
+    if args.label:
+        return run_label(args)
 
     from distinctnet.device import resolve_device
     from distinctnet.io import atomic_write_json

@@ -232,3 +232,15 @@ def test_bench_cli_prints_and_writes_json(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["bench", "--size", "12x9"])
     assert e.value.code == 2 and "between 32 and 8192" in capsys.readouterr().err
+
+
+def test_bench_label_mode_runs_the_labelling_benchmark(tmp_path, capsys):
+    from distinctnet.cli import main
+    from distinctnet.modeling import DistinctNet
+
+    ckpt = tmp_path / "m.safetensors"
+    save_checkpoint(DistinctNet(tiny(merge="local", head="semantic")).eval(), ckpt)
+    out = tmp_path / "l.json"
+    assert main(["bench", "--label", "--checkpoint", str(ckpt), "--runs", "1", "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["pairs_per_s"] > 0
