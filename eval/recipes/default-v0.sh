@@ -17,6 +17,7 @@ MOVING=${MOVING:-data/synth/moving}
 STEPS_MOTION=${STEPS_MOTION:-300}
 STEPS_SEMANTIC=${STEPS_SEMANTIC:-400}
 STEPS_RECURRENT=${STEPS_RECURRENT:-120}
+STEPS_MORE=${STEPS_MORE:-0}   # the shipped v0: STEPS_MOTION=100 STEPS_SEMANTIC=1500 STEPS_MORE=900, semantic2 export
 COMMON="--trainer.max_epochs=-1 --trainer.check_val_every_n_epoch=null --trainer.limit_val_batches=25 --ckpt_path=last"
 roots() { echo "[$(echo "$@" | tr ' ' ',')]"; }
 R=${ROBOTS#[}; R=${R%]}
@@ -30,6 +31,12 @@ R=${ROBOTS#[}; R=${R%]}
   --data.roots="$(roots $PAIRS ${R//,/ })" --model.init_from=$RUNS/motion.safetensors --model.freeze=[] \
   --trainer.max_steps=$STEPS_SEMANTIC --trainer.val_check_interval=$STEPS_SEMANTIC \
   --trainer.default_root_dir=$RUNS/semantic --export=$RUNS/semantic.safetensors $COMMON
+
+# optional: continue the semantic stage from its export (the shipped default is this export, fp16)
+[ "$STEPS_MORE" = 0 ] || [ -f $RUNS/semantic2.safetensors ] || $DN train --config training/configs/cpu-small-semantic.yaml \
+  --data.roots="$(roots $PAIRS ${R//,/ })" --model.init_from=$RUNS/semantic.safetensors --model.init_skip=[] \
+  --model.freeze=[] --trainer.max_steps=$STEPS_MORE --trainer.val_check_interval=$STEPS_MORE \
+  --trainer.default_root_dir=$RUNS/semantic2 --export=$RUNS/semantic2.safetensors $COMMON
 
 [ -f $RUNS/recurrent.safetensors ] || $DN train --config training/configs/cpu-small-recurrent.yaml \
   --data.roots="$(roots ${R//,/ } $MOVING)" --model.init_from=$RUNS/semantic.safetensors \
