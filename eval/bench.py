@@ -20,13 +20,12 @@ import time
 
 def parse_size(text: str) -> tuple[int, int]:
     """'HxW' -> (H, W); an argparse type, so a bad value is a one-line usage error."""
+    from distinctnet.argtypes import parse_size as parse
+
     try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected HxW, e.g. 256x448") from None
-    if h < 32 or w < 32 or h > 8192 or w > 8192:
-        raise argparse.ArgumentTypeError(f"{text!r}: each side must be between 32 and 8192 pixels")
-    return h, w
+        return parse(text, 32, 8192)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def parse_overrides(items: list[str]) -> dict:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from distinctnet import argtypes
 from distinctnet.errors import fail
 from distinctnet.layout import PART_NAMES, Recording, VideoWriter, is_finished, rebuild_meta
 
@@ -81,23 +82,10 @@ class CompositeConfig:
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise fail("--size", f"{text!r} is not HxW (e.g. 240x416)") from None
-    if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
-        raise fail("--size", f"{text} is impossible: each side must be {MIN_SIDE}..{MAX_SIDE} pixels")
-    return h, w
+    return argtypes.parse_size(text, MIN_SIDE, MAX_SIDE)
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    try:
-        i, n = (int(v) for v in text.split("/"))
-    except ValueError:
-        raise fail("--shard", f"{text!r} is not i/N (e.g. 0/4)") from None
-    if not (n >= 1 and 0 <= i < n):
-        raise fail("--shard", f"{text}: need N >= 1 and 0 <= i < N")
-    return i, n
+parse_shard = argtypes.parse_shard
 
 
 def pair_name(index: int) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .. import argtypes
 from ..errors import UserError, fail
 from ..io import atomic_write_json
 from ..layout import VideoWriter, is_finished, read_meta
@@ -60,15 +61,7 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
-    if not text:
-        return 0, 1
-    try:
-        i, n = (int(v) for v in text.split("/"))
-    except ValueError:
-        raise UserError(f"--shard {text!r}: expected I/N, e.g. 0/4") from None
-    if n < 1 or not 0 <= i < n:
-        raise UserError(f"--shard {text!r}: need 0 <= I < N")
-    return i, n
+    return argtypes.parse_shard(text) if text else (0, 1)
 
 
 def select_shard(sources: list[Source], shard: tuple[int, int]) -> list[Source]:

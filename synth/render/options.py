@@ -10,6 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
+from distinctnet import argtypes
+
 MIN_SIDE, MAX_SIDE = 16, 4096
 GENERATORS = ("robots", "moving", "objects")
 DEFAULTS = {  # generator -> (count, frames, size)
@@ -20,24 +22,10 @@ DEFAULTS = {  # generator -> (count, frames, size)
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """'HxW' -> (H, W); raises ValueError with a one-line reason."""
-    try:
-        h, w = (int(v) for v in str(text).lower().split("x"))
-    except ValueError:
-        raise ValueError(f"--size {text!r}: expected HxW, e.g. 240x320") from None
-    if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
-        raise ValueError(f"--size {text}: impossible size, each side must be {MIN_SIDE}..{MAX_SIDE} pixels")
-    return h, w
+    return argtypes.parse_size(text, MIN_SIDE, MAX_SIDE)
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    try:
-        i, n = (int(v) for v in str(text).split("/"))
-    except ValueError:
-        raise ValueError(f"--shard {text!r}: expected i/N, e.g. 0/4") from None
-    if n < 1 or not 0 <= i < n:
-        raise ValueError(f"--shard {text}: need 0 <= i < N")
-    return i, n
+parse_shard = argtypes.parse_shard
 
 
 def add_arguments(p: argparse.ArgumentParser, generator: str) -> None:
