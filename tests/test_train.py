@@ -361,3 +361,42 @@ def test_plot_curves_from_csv(tmp_path):
     assert series["val/iou_robot"] == [(1.0, 0.2), (3.0, 0.6)]
     out = plot_curves(path, tmp_path / "curves.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_lr_schedule_warmup_then_cosine_to_zero(tmp_path):
+    import math
+
+    import pytorch_lightning as pl
+    import pytest
+
+    from distinctnet.errors import UserError
+    from training.data import PairData
+    from training.module import DistinctNetModule, lr_factor
+
+    # the factor against the closed form
+    assert lr_factor(0, "cosine", warmup=4, total=20) == pytest.approx(0.25)
+    assert lr_factor(3, "cosine", warmup=4, total=20) == pytest.approx(1.0)
+    assert lr_factor(12, "cosine", warmup=4, total=20) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.5)))
+    assert lr_factor(20, "cosine", warmup=4, total=20) == pytest.approx(0.0)
+    assert lr_factor(50, "constant", warmup=0, total=-1) == 1.0
+    with pytest.raises(UserError, match="model.schedule"):
+        DistinctNetModule(preset="fast", net={"input_size": [64, 96]}, schedule="linear")
+
+    # through a Trainer: the optimiser's learning rate follows the schedule step by step
+    data = make_tiny_data(tmp_path / "data")
+    module = DistinctNetModule(preset="fast", net={"input_size": [64, 96]}, lr={"decoder": 1e-2},
+                               schedule="cosine", warmup_steps=1)
+    seen = []
+
+    class Record(pl.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            seen.append({g["name"]: g["lr"] for g in trainer.optimizers[0].param_groups}["decoder"])
+
+    dm = PairData(roots=[str(data)], batch_size=2, num_workers=0, val_fraction=0.25)
+    trainer = pl.Trainer(max_steps=4, accelerator="cpu", logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+                         limit_val_batches=0, callbacks=[Record()])
+    trainer.fit(module, dm)
+    expected = [1e-2 * lr_factor(s, "cosine", 1, 4) for s in range(4)]
+    assert seen == pytest.approx(expected)
+    assert seen[0] == pytest.approx(1e-2) and seen[-1] < seen[1]

@@ -10,6 +10,8 @@ so their BatchNorm statistics do not drift.
 """
 from __future__ import annotations
 
+import math
+from functools import partial
 from typing import Any, Optional
 
 import pytorch_lightning as pl
@@ -41,11 +43,23 @@ def build_net(preset: str, net: Optional[dict[str, Any]] = None):
     return DistinctNet(cfg)
 
 
+def lr_factor(step: int, schedule: str, warmup: int, total: int) -> float:
+    """Multiplier of the base learning rate at optimiser step ``step``: linear warm-up, then constant or cosine."""
+    if warmup and step < warmup:
+        return (step + 1) / warmup
+    if schedule == "constant":
+        return 1.0
+    span = max(1, total - warmup)
+    t = min(1.0, (step - warmup) / span)
+    return 0.5 * (1.0 + math.cos(math.pi * t))
+
+
 class DistinctNetModule(pl.LightningModule):
     def __init__(self, preset: str = "fast", net: Optional[dict[str, Any]] = None, init_from: Optional[str] = None,
                  init_skip: Optional[list[str]] = None, freeze: Optional[list[str]] = None,
                  lr: Optional[dict[str, float]] = None, weight_decay: float = 0.01,
-                 class_weights: Optional[dict[str, float]] = None):
+                 class_weights: Optional[dict[str, float]] = None, schedule: str = "constant",
+                 warmup_steps: int = 0):
         """
         Args:
             preset: network preset (distinctnet.modeling.PRESETS: fast, paper).
@@ -57,6 +71,8 @@ class DistinctNetModule(pl.LightningModule):
             lr: learning rate per parameter role: encoder, merge, aspp, decoder (missing roles: 1e-3).
             weight_decay: AdamW weight decay.
             class_weights: semantic-loss weight per class (defaults: the reference's).
+            schedule: learning-rate schedule over trainer.max_steps: constant, or cosine (decays to 0 at max_steps).
+            warmup_steps: linear warm-up from 0 over this many steps (both schedules).
         """
         super().__init__()
         self.save_hyperparameters()
@@ -67,6 +83,11 @@ class DistinctNetModule(pl.LightningModule):
             raise UserError(f"model.lr: unknown parameter roles {sorted(unknown)}; roles: "
                             f"{sorted(self.net.param_groups())}")
         self.weight_decay = weight_decay
+        if schedule not in ("constant", "cosine"):
+            raise UserError(f"model.schedule: {schedule!r} is not one of constant, cosine")
+        if warmup_steps < 0:
+            raise UserError(f"model.warmup_steps must be >= 0 (got {warmup_steps})")
+        self.schedule, self.warmup_steps = schedule, warmup_steps
         if init_from:
             report = init_from_checkpoint(self.net, init_from, list(init_skip or []))
             rank_zero_info(f"initialised from {init_from}: {len(report['loaded'])} tensors copied, "
@@ -172,4 +193,12 @@ class DistinctNetModule(pl.LightningModule):
             params = [p for p in params if p.requires_grad]
             if params:
                 groups.append({"params": params, "lr": self.lr.get(role, 1e-3), "name": role})
-        return torch.optim.AdamW(groups, weight_decay=self.weight_decay)
+        optimizer = torch.optim.AdamW(groups, weight_decay=self.weight_decay)
+        if self.schedule == "constant" and not self.warmup_steps:
+            return optimizer
+        total = self.trainer.max_steps if self.trainer is not None else -1
+        if self.schedule == "cosine" and (total is None or total <= 0):
+            raise UserError("model.schedule=cosine needs trainer.max_steps (the step budget it decays over)")
+        factor = partial(lr_factor, schedule=self.schedule, warmup=self.warmup_steps, total=total)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
