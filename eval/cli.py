@@ -24,6 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", metavar="C", help="model to run the labeller with when --pred is not given")
     p.add_argument("--out", metavar="DIR", help="where the labeller writes its masks (default: temporary)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda (labeller only; default auto)")
+    p.add_argument("--tta", default="none", choices=("none", "flip"),
+                   help="labeller test-time augmentation (see distinctnet label --tta; default none)")
+    p.add_argument("--input-size", metavar="HxW", help="labeller input size (default: the model's native size)")
     p.add_argument("--json", metavar="FILE", help="write the scores (schema in eval/SCHEMA.md)")
     p.add_argument("--report", metavar="DIR", help="write a Markdown report with plots and worst-frame overlays")
     p.add_argument("--classes", type=_csv, metavar="LIST", help=f"classes to score (default all: {CLASS_HELP})")
@@ -38,7 +41,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def run_labeller(data: str, out: str, checkpoint: str, device: str) -> dict:
+def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "none",
+                 input_size: tuple[int, int] | None = None) -> dict:
     """Label ``data``'s images into ``out`` with the model; returns the ``run`` section of the scores."""
     import time
 
@@ -55,7 +59,7 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str) -> dict:
     if not Path(checkpoint).is_file():
         raise fail(checkpoint, "checkpoint not found")
     t0 = time.perf_counter()
-    info = label_recordings(data, out, checkpoint=checkpoint, device=device)
+    info = label_recordings(data, out, checkpoint=checkpoint, device=device, tta=tta, input_size=input_size)
     seconds = time.perf_counter() - t0
     info = info if isinstance(info, dict) else {}
     pairs = info.get("pairs")
@@ -65,7 +69,8 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str) -> dict:
     seconds = float(info.get("seconds", seconds))
     return {"checkpoint": str(checkpoint), "device": str(info.get("device", device)), "pairs": int(pairs),
             "seconds": seconds, "pairs_per_s": pairs / seconds if seconds > 0 else None,
-            "parameters": info.get("parameters", parameter_count(checkpoint)), "pred_root": str(out)}
+            "parameters": info.get("parameters", parameter_count(checkpoint)), "pred_root": str(out),
+            "tta": tta, "input_size": list(input_size) if input_size else None}
 
 
 def parameter_count(checkpoint: str) -> int | None:
@@ -117,7 +122,15 @@ def run(args: argparse.Namespace) -> int:
             if not args.checkpoint:
                 raise UserError("give --pred (a predicted tree) or --checkpoint (a model to label --data with)")
             pred = args.out or (tmp := tempfile.mkdtemp(prefix="distinctnet-eval-"))
-            run_info = run_labeller(args.data, pred, args.checkpoint, args.device)
+            size = None
+            if args.input_size:
+                from distinctnet.argtypes import parse_size
+
+                try:
+                    size = parse_size(args.input_size)
+                except UserError as e:
+                    raise UserError(str(e).replace("--size", "--input-size", 1)) from None
+            run_info = run_labeller(args.data, pred, args.checkpoint, args.device, args.tta, size)
         result = score(args.data, pred, args.classes or CLASSES, motion_parts=args.motion_parts,
                        skip_first_and_last=args.skip_first_and_last, worst_k=args.worst,
                        videos=args.videos, progress=not args.quiet, workers=args.workers)

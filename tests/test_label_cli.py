@@ -163,6 +163,24 @@ def test_other_checkpoint_needs_overwrite(tmp_path, semantic_ckpt, capsys):
     assert validate(out) == []
 
 
+def test_tta_and_input_size_recorded_and_other_settings_need_overwrite(tmp_path, semantic_ckpt, capsys):
+    video = make_video(tmp_path / "clip.mp4", n=3)
+    out = tmp_path / "out"
+    rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt, "--tta", "flip", "--input-size", "64x96"],
+                    capsys)
+    assert rc == 0, err
+    assert Recording(out).video_meta("clip")["labeller"] == {"tta": "flip", "input_size": [64, 96]}
+    flipped = Recording(out).read_masks("clip", 1)
+    rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt], capsys)
+    one_line_error(rc, err, "other labeller settings", "--overwrite")
+    rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt, "--overwrite"], capsys)
+    assert rc == 0, err
+    assert Recording(out).video_meta("clip")["labeller"]["tta"] == "none"
+    assert set(Recording(out).read_masks("clip", 1)) == set(flipped)
+    rc, err = label([video, "--out", tmp_path / "o2", "--checkpoint", semantic_ckpt, "--input-size", "10"], capsys)
+    one_line_error(rc, err, "--input-size", "HxW")
+
+
 def test_bad_inputs_are_one_line_errors(tmp_path, semantic_ckpt, capsys):
     ck = ["--checkpoint", semantic_ckpt]
     one_frame = make_frames(tmp_path / "single", n=1)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from distinctnet.errors import UserError
 from distinctnet.label.parts import plan_parts
 from distinctnet.label.quality import QualityRecorder, part_stats
 from distinctnet.label.runner import Labeller, TooFewFrames
@@ -53,6 +54,35 @@ def test_recurrent_state_carried_and_reset_per_video(motion_ckpt):
     again = [p for _, p in lab.predict(iter(frames))]  # a new video starts from an empty state
     for p, q in zip(again, first):
         np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("ckpt,recurrent", [("semantic_ckpt", False), ("motion_ckpt", True)])
+def test_flip_tta_averages_the_mirrored_video(ckpt, recurrent, request):
+    model = load_checkpoint(request.getfixturevalue(ckpt))
+    h, w = MODEL_SIZE
+    frames = [frame(i, h, w) for i in range(5)]
+    got = [p for _, p in Labeller(model, "cpu", batch=2, tta="flip").predict(iter(frames))]
+    plain = naive(model, frames, recurrent)
+    mirrored = naive(model, [np.ascontiguousarray(f[:, ::-1]) for f in frames], recurrent)
+    for p, a, b in zip(got, plain, mirrored):
+        np.testing.assert_allclose(p, 0.5 * (a + b[:, :, ::-1]), atol=2e-5)
+    assert max(np.abs(p - a).max() for p, a in zip(got, plain)) > 1e-4  # the mirror does change the result
+    with pytest.raises(UserError, match="--tta"):
+        Labeller(model, "cpu", tta="rotate")
+
+
+def test_input_size_resizes_for_the_network_and_returns_frame_size(semantic_ckpt):
+    model = load_checkpoint(semantic_ckpt)
+    frames = [frame(i) for i in range(3)]
+    size = (MODEL_SIZE[0] * 2, MODEL_SIZE[1] * 2)
+    lab = Labeller(model, "cpu", batch=2, input_size=size)
+    assert lab.settings() == {"tta": "none", "input_size": list(size)}
+    got = [p for _, p in lab.predict(iter(frames))]
+    assert [p.shape for p in got] == [(5, H, W)] * 3
+    native = [p for _, p in Labeller(model, "cpu", batch=2).predict(iter(frames))]
+    assert max(np.abs(p - q).max() for p, q in zip(got, native)) > 1e-4
+    with pytest.raises(UserError, match="--input-size"):
+        Labeller(model, "cpu", input_size=(8, 8))
 
 
 def test_probabilities_at_frame_size_and_too_few_frames(semantic_ckpt):

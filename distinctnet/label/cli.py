@@ -37,6 +37,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also write exports under DIR/exports/: robotseg, sam2, coco, overlay")
     p.add_argument("--overwrite", action="store_true", help="relabel the videos even where they are finished")
     p.add_argument("--shard", metavar="I/N", help="label only every N-th input video starting at the I-th")
+    p.add_argument("--tta", default="none", choices=("none", "flip"),
+                   help="test-time augmentation: flip also labels the mirrored video and averages both "
+                        "(twice the compute; default none)")
+    p.add_argument("--input-size", metavar="HxW", default=None,
+                   help="size the frames are resized to for the network (default: the model's native size)")
     p.add_argument("--threshold", type=float, default=0.5, help="probability threshold for masks (0.5)")
     p.add_argument("--review-margin", type=float, default=None,
                    help="flag a frame for review when a part's mean margin |p-0.5|*2 is below this (0.6)")
@@ -72,6 +77,13 @@ def run(args) -> int:
         raise UserError("--batch must be at least 1")
     if not 0.0 < args.threshold < 1.0:
         raise UserError("--threshold must be between 0 and 1")
+    if isinstance(args.input_size, str):
+        from ..argtypes import parse_size
+
+        try:
+            args.input_size = parse_size(args.input_size)
+        except UserError as e:
+            raise UserError(str(e).replace("--size", "--input-size", 1)) from None
     log = logging.getLogger("distinctnet.label")
     for h in [h for h in log.handlers if getattr(h, "_distinctnet_label", False)]:
         log.removeHandler(h)

@@ -40,6 +40,7 @@ class LabelOptions:
     write_workers: int = 2        # threads encoding and writing JPG/PNG files (0: in the main thread)
     checkpoint: str = ""          # recorded in meta; a finished video made with another one is an error
     checkpoint_sha256: str = ""
+    settings: dict = field(default_factory=dict)  # the labeller's tta and input size, recorded in meta
 
 
 @dataclass
@@ -138,7 +139,8 @@ def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
              **({"video": src.video} if src.video else {}),
              "labelled_by": "distinctnet label", "checkpoint": opts.checkpoint,
              "checkpoint_sha256": opts.checkpoint_sha256, "model_head": labeller.head,
-             "model_classes": list(labeller.classes), "threshold": opts.threshold, **plan.meta}
+             "model_classes": list(labeller.classes), "threshold": opts.threshold,
+             **({"labeller": opts.settings} if opts.settings else {}), **plan.meta}
     writer = VideoWriter(root, src.name, annotated_parts=plan.annotated, source=str(Path(src.path).resolve()),
                          extra=extra, quality=opts.jpeg_quality)
     bar = tqdm(desc=src.name, unit="frame", disable=not opts.progress, leave=False)
@@ -194,10 +196,15 @@ def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summar
             if opts.overwrite:
                 clean_video(root, src.name)
             if is_finished(root, src.name):
-                made_with = read_meta(root)["videos"].get(src.name, {}).get("checkpoint_sha256")
+                done = read_meta(root)["videos"].get(src.name, {})
+                made_with = done.get("checkpoint_sha256")
                 if made_with and opts.checkpoint_sha256 and made_with != opts.checkpoint_sha256:
                     raise fail(root / "meta.d" / f"{src.name}.json",
                                "video was labelled with another checkpoint; use --overwrite or another --out")
+                if opts.settings and done.get("labeller", opts.settings) != opts.settings:
+                    raise fail(root / "meta.d" / f"{src.name}.json",
+                               f"video was labelled with other labeller settings ({done['labeller']}); use "
+                               "--overwrite or another --out")
                 summary.skipped.append(src.name)
             else:
                 started = True

@@ -19,10 +19,22 @@ class TooFewFrames(UserError):
     pass
 
 
+TTA_MODES = ("none", "flip")
+
+
 class Labeller:
-    def __init__(self, model, device, batch: int = 4):
+    def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None):
+        """
+        Args:
+            tta: test-time augmentation: ``none``, or ``flip`` (the mirrored video is labelled too and the
+                probabilities of both are averaged; twice the compute).
+            input_size: (H, W) the frames are resized to for the network; default: the model's native size.
+        """
         import torch
 
+        if tta not in TTA_MODES:
+            raise UserError(f"--tta: {tta!r} is not one of {', '.join(TTA_MODES)}")
+        self.tta = tta
         self.device = torch.device(device)
         self.model = model.eval().to(self.device)
         self.cfg = model.cfg
@@ -30,7 +42,9 @@ class Labeller:
         self.recurrent = bool(self.cfg.recurrent)
         self.head = self.cfg.head
         self.classes = tuple(self.cfg.classes) if self.head == "semantic" else ("foreground",)
-        self.input_size = tuple(self.cfg.input_size)
+        self.input_size = tuple(input_size) if input_size else tuple(self.cfg.input_size)
+        if len(self.input_size) != 2 or min(self.input_size) < 32:
+            raise UserError(f"--input-size: {self.input_size} is not a size HxW of at least 32x32")
 
     def _prep(self, rgb: np.ndarray):
         """uint8 HxWx3 -> uint8 3 x H' x W' tensor at the model's input size (CPU)."""
@@ -64,45 +78,59 @@ class Labeller:
             return torch.softmax(logits, dim=1)[:, 1:2]
         return torch.sigmoid(logits)
 
+    def _step(self, x, stream: dict, size: tuple[int, int]):
+        """Probabilities of the frames ``x`` (B x 3 x H' x W', one chunk) of one stream; ``stream`` carries the
+        last frame's features and the recurrent state from chunk to chunk."""
+        import torch
+
+        feats = self.model.encode(x)
+        n = x.shape[0]
+        prev = stream.get("prev")
+        if prev is None:  # first chunk: frame 0 uses frame 1 as reference
+            allf, tgt, ref = feats, list(range(n)), [1] + list(range(n - 1))
+        else:
+            allf = {k: torch.cat([prev[k], v]) for k, v in feats.items()}
+            tgt, ref = list(range(1, n + 1)), list(range(n))
+        stream["prev"] = {k: v[-1:] for k, v in feats.items()}
+        if self.recurrent:
+            outs, state = [], stream.get("state")
+            for t, r in zip(tgt, ref):
+                logits, state = self.model.decode({k: v[t:t + 1] for k, v in allf.items()},
+                                                  {k: v[r:r + 1] for k, v in allf.items()}, state, size)
+                outs.append(self._probs(logits))
+            stream["state"] = state
+            return torch.cat(outs)
+        ti, ri = torch.tensor(tgt, device=self.device), torch.tensor(ref, device=self.device)
+        logits, _ = self.model.decode({k: v[ti] for k, v in allf.items()},
+                                      {k: v[ri] for k, v in allf.items()}, None, size)
+        return self._probs(logits)
+
+    def settings(self) -> dict:
+        """What decides the masks besides the checkpoint (recorded in the output's meta)."""
+        return {"tta": self.tta, "input_size": list(self.input_size)}
+
     def predict(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(rgb, probabilities C x H x W float32 at the frame's size) per frame, in order."""
         import torch
 
         from ..device import autocast
 
-        state = None
-        prev = None  # features of the last frame of the previous chunk
+        streams = [{} for _ in range(2 if self.tta == "flip" else 1)]  # the video, and its mirror image
         for chunk in self._chunks(frames):
-            h, w = chunk[0].shape[:2]
+            size = chunk[0].shape[:2]
             x = torch.stack([self._prep(f) for f in chunk]).to(self.device, non_blocking=True).float().div_(255.0)
             with torch.inference_mode(), autocast(self.device):
-                feats = self.model.encode(x)
-                n = len(chunk)
-                if prev is None:  # first chunk: frame 0 uses frame 1 as reference
-                    allf, tgt, ref = feats, list(range(n)), [1] + list(range(n - 1))
-                else:
-                    allf = {k: torch.cat([prev[k], v]) for k, v in feats.items()}
-                    tgt, ref = list(range(1, n + 1)), list(range(n))
-                prev = {k: v[-1:] for k, v in feats.items()}
-                if self.recurrent:
-                    outs = []
-                    for t, r in zip(tgt, ref):
-                        logits, state = self.model.decode({k: v[t:t + 1] for k, v in allf.items()},
-                                                          {k: v[r:r + 1] for k, v in allf.items()}, state, (h, w))
-                        outs.append(self._probs(logits))
-                    probs = torch.cat(outs)
-                else:
-                    ti, ri = torch.tensor(tgt, device=self.device), torch.tensor(ref, device=self.device)
-                    logits, _ = self.model.decode({k: v[ti] for k, v in allf.items()},
-                                                  {k: v[ri] for k, v in allf.items()}, None, (h, w))
-                    probs = self._probs(logits)
+                probs = self._step(x, streams[0], size)
+                if len(streams) > 1:
+                    probs = 0.5 * (probs + self._step(x.flip(-1), streams[1], size).flip(-1))
             probs = probs.cpu().numpy()
             yield from zip(chunk, probs)
 
 
 def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: int = 4, exports=(),
                      topic: str | None = None, overwrite: bool = False, progress: bool = False,
-                     write_workers: int | None = None) -> dict:
+                     write_workers: int | None = None, tta: str = "none",
+                     input_size: tuple[int, int] | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
     "labelled", "skipped"}``; raises UserError when a video fails (the others are labelled)."""
@@ -120,9 +148,9 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     ckpt = checkpoint_path(checkpoint)
     dev = resolve_device(device)
     model = load_model(ckpt)
-    labeller = Labeller(model, dev, batch=batch)
+    labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size)
     opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
-                        checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt),
+                        checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt), settings=labeller.settings(),
                         write_workers=default_write_workers(write_workers))
     t0 = time.perf_counter()
     summary = label_sources(sources, labeller, opts)
