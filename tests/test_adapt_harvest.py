@@ -110,6 +110,23 @@ def test_static_camera_and_short_recordings_are_refused(tmp_path, robot):
     check_recording(motion_stats(frames), "ok")  # the fixed-camera recording passes
 
 
+def test_slow_robot_at_a_high_frame_rate_is_not_static():
+    # a square moving 1 px per frame: consecutive frames change less than STATIC_CHANGED, 5 frames apart more
+    from distinctnet.adapt.checks import LONG_GAP, STATIC_CHANGED
+
+    frames = []
+    for t in range(12):
+        f = np.full((120, 160, 3), 90, np.uint8)
+        f[0:5, 40 + t:70 + t] = 230
+        frames.append(f)
+    st = motion_stats(frames)
+    assert max(st.changed) < STATIC_CHANGED < max(st.changed_far)
+    assert len(st.changed_far) == len(frames) - LONG_GAP
+    check_recording(st, "slow")  # accepted
+    with pytest.raises(UserError, match="nothing moves"):
+        check_recording(motion_stats([frames[0]] * 12), "still")
+
+
 def test_nothing_kept_is_an_error(tmp_path, robot):
     rec = write_frames(tmp_path / "rec", [f[0] for f in robot])
     with pytest.raises(UserError, match="no usable robot cut-outs: 0 of 20 frames kept \\(20 too_small\\)"):

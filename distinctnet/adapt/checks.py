@@ -10,7 +10,8 @@ for frames ``LONG_GAP`` apart (a slow pan shows over several frames):
   most points lie on the static background and the median is ~0 even while the robot moves; a moving camera
   moves all of them.
 
-Nothing moves: no consecutive pair changes more than ``STATIC_CHANGED`` of the pixels.
+Nothing moves: no pair (consecutive, or ``LONG_GAP`` apart: a slow robot filmed at a high frame rate) changes
+more than ``STATIC_CHANGED`` of the pixels.
 The camera moves: in more than ``CAMERA_PAIRS`` of the pairs, the picture shifts by more than ``CAMERA_SHIFT``
 analysis pixels as a whole (median over at least ``MIN_TRACKED`` tracked points) or more than ``CAMERA_CHANGED`` of the
 pixels change (a zoom, a shake, a cut).
@@ -74,6 +75,7 @@ def global_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
 class MotionStats:
     frames: int = 0
     changed: list[float] = field(default_factory=list)   # consecutive pairs
+    changed_far: list[float] = field(default_factory=list)  # pairs LONG_GAP frames apart
     shifts: list[tuple[float, int]] = field(default_factory=list)  # (median shift, tracked), all pairs tested
     big_change: list[bool] = field(default_factory=list)  # all pairs tested: changed > CAMERA_CHANGED
 
@@ -94,8 +96,7 @@ def motion_stats(frames: Iterable[np.ndarray]) -> MotionStats:
                 if prev is None:
                     continue
                 c = changed_fraction(prev, g)
-                if consecutive:
-                    st.changed.append(c)
+                (st.changed if consecutive else st.changed_far).append(c)
                 st.shifts.append(global_shift(prev, g))
                 st.big_change.append(c > CAMERA_CHANGED)
         recent.append(g)
@@ -107,10 +108,10 @@ def check_recording(st: MotionStats, where, *, min_frames: int = MIN_FRAMES, wha
     """Raise a one-line UserError naming ``where`` when the recording cannot be used."""
     if st.frames < min_frames:
         raise fail(where, f"{what} is too short: {st.frames} frame(s), adapt needs at least {min_frames}")
-    most = max(st.changed) if st.changed else 0.0
+    most = max(st.changed + st.changed_far, default=0.0)
     if most < STATIC_CHANGED:
         raise fail(where, f"nothing moves in this {what}: at most {100 * most:.2f}% of the pixels change between "
-                          f"frames (record the robot while it moves)")
+                          f"frames up to {LONG_GAP} apart (record the robot while it moves)")
     cam = st.camera_pairs()
     if st.shifts and cam > CAMERA_PAIRS * len(st.shifts):
         moved = [s for s, n in st.shifts if n >= MIN_TRACKED]
