@@ -59,11 +59,15 @@ def list_images(folder: str | Path, exts: tuple[str, ...] = IMAGE_EXTS, what: st
 
 
 def find_backgrounds(folders: list[str | Path] | None = None) -> list[Path]:
-    """Background photo files: from ``folders`` if given, else the default set."""
+    """Background photo files: from ``folders`` (folders, or image files: a file named twice is drawn twice
+    as often) if given, else the default set."""
     if folders:
         out: list[Path] = []
         for f in folders:
-            out.extend(list_images(f, what="background images"))
+            if Path(f).is_file() and Path(f).suffix.lower() in IMAGE_EXTS:
+                out.append(Path(f))
+            else:
+                out.extend(list_images(f, what="background images"))
         return out
     return default_backgrounds()
 

@@ -28,6 +28,7 @@ class AdaptOptions:
     batch: int = 4
     harvest: HarvestConfig = field(default_factory=HarvestConfig)
     pairs: int = 2000
+    plate_share: float = 0.5
     size: tuple[int, int] | None = None
     seed: int = 0
     workers: int = 1
@@ -74,7 +75,7 @@ def run_step(step: str, opts: AdaptOptions) -> dict:
         from .pairs import composite_step
 
         res = composite_step(work, opts.pairs, opts.objects, opts.backgrounds, pair_size(opts), opts.seed,
-                             opts.workers, opts.progress)
+                             opts.workers, opts.progress, plate_share=opts.plate_share)
         atomic_write_json(work / "pairs" / "adapt_pairs.json", res)
     elif step == "finetune":
         from .finetune import finetune_step

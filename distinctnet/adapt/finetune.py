@@ -9,7 +9,8 @@ are used as they are, with overrides for what adapt decides (``training.cli.trai
   (the base's classes when it has a semantic head, else all five) -- the architecture never changes;
 - ``model.init_from``: the base checkpoint (all matching tensors; the last conv is re-initialised only when
   the base's outputs differ); the stage config's frozen parts stay frozen;
-- ``data.init_args.roots``: ``WORK/pairs`` (the recurrent stage also gets ``WORK/harvest``, real sequences);
+- ``data.init_args.roots``: ``WORK/pairs`` and ``WORK/harvest`` (the user's frames with the harvested robot
+  masks: the user's scene, its shadows and clutter, labelled as background);
 - ``trainer.default_root_dir`` / ``export``: ``WORK/train/<stage>``; ``trainer.max_epochs`` / ``max_steps``
   / ``accelerator`` from the adapt options; any ``--train-override`` last.
 
@@ -131,7 +132,7 @@ def plan_stages(base_cfg: dict, base_path: str, work: Path, semantic_config: Pat
     root = work / "train" / "semantic"
     export = root / "model.safetensors"
     plan = [("semantic", stage_argv(semantic_config, net, base_path, [] if same_outputs else ["decoder.head"],
-                                    [str(pairs)], root, export, **common), root, export)]
+                                    [str(pairs), str(work / "harvest")], root, export, **common), root, export)]
     if base_cfg.get("recurrent"):
         rroot = work / "train" / "recurrent"
         rexport = rroot / "model.safetensors"

@@ -88,6 +88,12 @@ def render(work: Path, s: dict) -> str:
         lines += [f"{c['finished']} pairs in `{_rel(work, c['root'])}` ({c.get('static_made', 0)} motion-stop pairs "
                   f"made in the last run), size {c['size'][0]}x{c['size'][1]}; objects: {c['objects']}; "
                   f"backgrounds: {c['backgrounds']}.", ""]
+        if c.get("plates"):
+            lines += [f"Background plates of your scene (robot removed; {100 * c.get('plate_share', 0):.0f}% of the "
+                      "pairs are composited onto them):", ""]
+            lines += [f"- `{v}`: from {p['frames']} frames, {100 * p['inpainted']:.1f}% inpainted "
+                      f"![{v}]({_rel(work, Path(c['root']).parent / 'plates' / (v + '.jpg'))})"
+                      for v, p in c["plates"].items()] + [""]
         if c.get("sheet"):
             lines += [f"![pairs]({_rel(work, c['sheet'])})", ""]
     f = s.get("finetune")
