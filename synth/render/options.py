@@ -55,6 +55,9 @@ def add_arguments(p: argparse.ArgumentParser, generator: str) -> None:
                        help="chance that the gripper holds an object (default 0.75)")
         p.add_argument("--max-distractors", type=int, default=2, help="moving distractors 0..N (default 2)")
         p.add_argument("--stop-p", type=float, default=0.3, help="chance of a motion stop (default 0.3)")
+        p.add_argument("--scene-seed", type=int, default=None,
+                       help="room, camera and lights of sequence k from (SCENE_SEED, k) instead of (seed, k): runs "
+                            "with different --seed share scenes and cameras (e.g. a user's recordings of one setup)")
     if generator == "moving":
         p.add_argument("--max-offset", type=float, default=0.25, help="max offset per axis in m (default 0.25)")
         p.add_argument("--max-angle", type=float, default=0.4, help="max rotation per angle in rad (default 0.4)")

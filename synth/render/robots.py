@@ -11,7 +11,9 @@ Sequence k, from its own random generator:
    the grasp frame's forward kinematics every frame), or the gripper opening and closing;
 5. 0..max moving distractor objects sliding or flying over the table;
 6. an optional motion stop: from ``static_from`` on, nothing moves;
-7. a static camera at a random place looking at the arm, checked so that arm and hand stay in view;
+7. a static camera at a random place looking at the arm, checked so that arm and hand stay in view (with
+   ``--scene-seed``, room, camera and lights come from (scene_seed, k): sequences of different ``--seed``
+   then share the scene and the camera, as a user's recordings of one setup do);
 8. render all frames as keyframes in one call, segmentation by category -> arm / gripper / object /
    distractor masks; checks (object inside the image and at the gripper); write the video.
 """
@@ -87,27 +89,36 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
     if model.name not in ctx.setdefault("urdf", {}):
         ctx["urdf"][model.name] = model.prepare(assets.pybullet_data_dir(), Path(ctx["work"]) / "urdf" / model.name)
     textures = ctx["textures"]
+    # --scene-seed: room, camera and lights come from (scene_seed, k), so that sequences of different --seed
+    # share a scene and a fixed camera (a user's setup); the motions, objects and distractors still differ
+    srng = rng if getattr(args, "scene_seed", None) is None else np.random.default_rng([args.scene_seed, k])
 
     # 1. room and lights
-    room = build_room(bproc, rng, textures)
+    room = build_room(bproc, srng, textures)
     # 2. robot
     from .blender_robot import BlenderRobot
 
     robot = BlenderRobot(bproc, model, ctx["urdf"][model.name])
     kin = robot.kin
+    scene_camera = None
+    if srng is not rng:  # the scene's camera, placed for a reference motion of the scene
+        ref_cfgs, ref_grasp = _trajectory(model, kin, srng, n)
+        ref_pts = np.concatenate([_link_points(kin, c) for c in ref_cfgs])
+        ref_centre = 0.5 * ref_pts.mean(0) + 0.5 * ref_grasp[:, :3, 3].mean(0)
+        scene_camera = _place_camera(srng, ref_pts, ref_grasp, ref_centre, room, size)
+        if scene_camera is None:
+            raise RuntimeError("no camera placement keeps the arm and hand in view")
 
-    # 3. arm trajectory that keeps the arm above the table (link origins) and the hand reachable
+    # 3. arm trajectory that keeps the arm above the table (link origins) and the hand reachable (and, with a
+    # scene camera, in its view)
     for _ in range(40):
-        q = arm_trajectory(model, kin, rng, n)
-        cfgs = [dict(zip(model.arm_joints, qi)) for qi in q]
-        grasp_T = np.stack([kin.link_pose(c, model.grasp_link) @ _translation(model.grasp_offset) for c in cfgs])
-        pts = [_link_points(kin, c) for c in cfgs]
-        # link origins (except those at the base origin) and the grasp point well above the table top
-        lowest = min(p[np.linalg.norm(p, axis=1) > 1e-6, 2].min() for p in pts)
-        if lowest > 0.04 and grasp_T[:, 2, 3].min() > 0.15:
+        cfgs, grasp_T = _trajectory(model, kin, rng, n)
+        q = np.array([[c[j] for j in model.arm_joints] for c in cfgs])
+        if scene_camera is None or _sees(scene_camera, np.concatenate([_link_points(kin, c) for c in cfgs]),
+                                         grasp_T, size):
             break
     else:
-        raise RuntimeError("no arm trajectory above the table found")
+        raise RuntimeError("no arm trajectory in view of the scene camera found")
 
     # 4. grasped object or an opening/closing gripper
     holding = rng.random() < args.object_p
@@ -161,23 +172,15 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
     # 7. camera: looks at the arm from the front half, keeps hand and links in view
     pts = np.concatenate([_link_points(kin, c) for c in cfgs])
     centre = 0.5 * pts.mean(0) + 0.5 * grasp_T[:, :3, 3].mean(0)
-    max_r = 0.85 * float(np.min(np.abs(np.array(room["walls"]))))
-    for _ in range(60):
-        az, el = rng.uniform(-1.9, 1.9), rng.uniform(0.15, 0.8)
-        r = rng.uniform(1.1, max(1.2, min(2.4, max_r)))
-        target = centre + rng.normal(0, 0.05, 3)
-        pos = target + r * np.array([math.cos(az) * math.cos(el), math.sin(az) * math.cos(el), math.sin(el)])
-        cam = camera_pose(pos, target, roll=float(rng.normal(0, 0.05)))
-        fov = float(rng.uniform(0.75, 1.05))
-        K = _intrinsics(fov, size)
-        link_ok = in_view(*project(pts, cam, K), size).mean()
-        grasp_ok = in_view(*project(grasp_T[:, :3, 3], cam, K), size, margin=0.12).all()
-        if link_ok > 0.9 and grasp_ok:
-            break
+    if scene_camera is None:
+        placed = _place_camera(rng, pts, grasp_T, centre, room, size)
+        if placed is None:
+            raise RuntimeError("no camera placement keeps the arm and hand in view")
+        cam, fov = placed
     else:
-        raise RuntimeError("no camera placement keeps the arm and hand in view")
+        (cam, fov), centre = scene_camera, ref_centre
     K = set_camera(bproc, cam, n, size, fov)
-    add_lights(bproc, rng, centre)
+    add_lights(bproc, srng, centre)
 
     # keyframes
     for f in range(n):
@@ -197,6 +200,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
     check_sequence(masks, holding, size)
     meta = {
         "robot": model.name, "seed": args.seed, "index": k, "generator": "robots",
+        **({"scene_seed": args.scene_seed} if srng is not rng else {}),
         "size": [h, w], "samples": args.samples, "holding": bool(holding),
         "object": obj_asset.name if holding else None,
         "distractors": [a.name for a, _, _ in distractors],
@@ -210,6 +214,45 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
         for f in range(n):
             wr.write(colors[f][..., :3], masks[f])
     return n
+
+
+def _trajectory(model, kin, rng, n: int):
+    """(joint configurations, grasp frames) of an arm trajectory that keeps the link origins (except those at
+    the base origin) and the grasp point well above the table top."""
+    for _ in range(40):
+        q = arm_trajectory(model, kin, rng, n)
+        cfgs = [dict(zip(model.arm_joints, qi)) for qi in q]
+        grasp_T = np.stack([kin.link_pose(c, model.grasp_link) @ _translation(model.grasp_offset) for c in cfgs])
+        pts = [_link_points(kin, c) for c in cfgs]
+        lowest = min(p[np.linalg.norm(p, axis=1) > 1e-6, 2].min() for p in pts)
+        if lowest > 0.04 and grasp_T[:, 2, 3].min() > 0.15:
+            return cfgs, grasp_T
+    raise RuntimeError("no arm trajectory above the table found")
+
+
+def _sees(camera, pts: np.ndarray, grasp_T: np.ndarray, size: tuple[int, int]) -> bool:
+    """Does the camera (cam2world, fov) keep 90% of the link points and every grasp point in view?"""
+    cam, fov = camera
+    K = _intrinsics(fov, size)
+    return bool(in_view(*project(pts, cam, K), size).mean() > 0.9
+                and in_view(*project(grasp_T[:, :3, 3], cam, K), size, margin=0.12).all())
+
+
+def _place_camera(rng, pts: np.ndarray, grasp_T: np.ndarray, centre: np.ndarray, room: dict,
+                  size: tuple[int, int]):
+    """A static camera in the front half looking at ``centre`` that sees the arm and hand: (cam2world, fov),
+    or None after 60 tries."""
+    max_r = 0.85 * float(np.min(np.abs(np.array(room["walls"]))))
+    for _ in range(60):
+        az, el = rng.uniform(-1.9, 1.9), rng.uniform(0.15, 0.8)
+        r = rng.uniform(1.1, max(1.2, min(2.4, max_r)))
+        target = centre + rng.normal(0, 0.05, 3)
+        pos = target + r * np.array([math.cos(az) * math.cos(el), math.sin(az) * math.cos(el), math.sin(el)])
+        cam = camera_pose(pos, target, roll=float(rng.normal(0, 0.05)))
+        fov = float(rng.uniform(0.75, 1.05))
+        if _sees((cam, fov), pts, grasp_T, size):
+            return cam, fov
+    return None
 
 
 def _intrinsics(fov: float, size: tuple[int, int]) -> np.ndarray:
