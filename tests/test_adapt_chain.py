@@ -54,7 +54,6 @@ def test_whole_chain_writes_a_model_that_loads(tmp_path, base, capsys):
                                                                      "distractor")
     assert model.cfg.input_size == tuple(base_cfg["input_size"]) and model.cfg.encoder == base_cfg["encoder"]
     assert model.meta["adapt"]["base_checkpoint"] == str(base) and model.meta["adapt"]["gripper"] == "estimated"
-    assert model.meta["adapt"]["gripper_trained"] is False  # an estimated gripper is not taught (auto)
     work = tmp_path / "adapted-adapt"
     for p in ("harvest/harvest.png", "gripper/gripper.png", "pairs/pairs.png", "report.md",
               "train/semantic/model.safetensors"):
@@ -73,21 +72,6 @@ def test_whole_chain_writes_a_model_that_loads(tmp_path, base, capsys):
     with torch.no_grad():
         logits, _ = model(torch.rand(1, 3, 64, 96), torch.rand(1, 3, 64, 96))
     assert logits.shape == (1, 5, 64, 96)
-
-
-def test_estimated_gripper_gets_zero_loss_weight(tmp_path):
-    import yaml
-
-    from distinctnet.adapt.finetune import shipped_config, without_gripper
-    from training.losses import DEFAULT_CLASS_WEIGHTS
-
-    cfg = shipped_config("cpu-small-semantic.yaml")
-    weights = without_gripper(cfg)
-    own = yaml.safe_load(cfg.read_text())["model"]["class_weights"]
-    assert weights["gripper"] == 0.0 and weights["robot"] == own["robot"] and weights["object"] == own["object"]
-    bare = tmp_path / "bare.yaml"
-    bare.write_text("model: {preset: fast}\n")
-    assert without_gripper(bare) == {**DEFAULT_CLASS_WEIGHTS, "gripper": 0.0}
 
 
 def test_command_errors_are_one_line(tmp_path, base, capsys):
@@ -157,7 +141,7 @@ def test_stage_plan_follows_the_base(tmp_path, head, recurrent):
     assert net.cfg.head == "semantic" and not net.cfg.recurrent and net.cfg.input_size == TINY["input_size"]
     assert net.cfg.classes == (("foreground", "robot") if head == "semantic" else
                                ("foreground", "robot", "gripper", "object", "distractor"))
-    assert cli.trainer.max_steps == 1 and cli.datamodule.roots == [str(tmp_path / "pairs"), str(tmp_path / "harvest")]
+    assert cli.trainer.max_steps == 1 and cli.datamodule.roots == [str(tmp_path / "pairs")]
 
 
 def test_pairs_are_made_anew_when_the_harvest_changes(tmp_path):

@@ -29,7 +29,6 @@ class AdaptOptions:
     harvest: HarvestConfig = field(default_factory=HarvestConfig)
     pairs: int = 2000
     plate_share: float = 0.5
-    train_gripper: str = "auto"   # auto: train the gripper channel only when a clip located the gripper
     size: tuple[int, int] | None = None
     seed: int = 0
     workers: int = 1
@@ -86,10 +85,8 @@ def run_step(step: str, opts: AdaptOptions) -> dict:
         res = finetune_step(work, opts.checkpoint, opts.out, epochs=opts.epochs, max_steps=opts.max_steps,
                             device=opts.device, batch_size=opts.train_batch, num_workers=opts.train_workers,
                             semantic_config=opts.semantic_config, recurrent_config=opts.recurrent_config,
-                            overrides=opts.overrides, progress=opts.progress,
-                            extra_meta={"gripper": _gripper_source(work)},
-                            train_gripper=(opts.train_gripper == "yes" or
-                                           (opts.train_gripper == "auto" and _gripper_source(work) != "estimated")))
+                            overrides=opts.overrides,
+                            progress=opts.progress, extra_meta={"gripper": _gripper_source(work)})
         atomic_write_json(work / "train" / "adapt_finetune.json", res)
     else:
         raise UserError(f"unknown adapt step {step!r}; steps: {', '.join(STEPS)}")

@@ -65,9 +65,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t = parser.add_argument_group("finetune (the training package's stage configs, with overrides)")
     t.add_argument("--epochs", type=int, help="trainer.max_epochs (default: the stage config's)")
     t.add_argument("--max-steps", type=int, help="trainer.max_steps (default: no limit)")
-    t.add_argument("--train-gripper", choices=("auto", "yes", "no"), default="auto",
-                   help="train the gripper channel on the pairs' gripper masks: auto = only when the --gripper clip "
-                        "located the gripper (an estimated gripper is a guess; the base model's gripper is kept)")
     t.add_argument("--train-batch", type=int, help="data.init_args.batch_size (default: the stage config's)")
     t.add_argument("--train-workers", type=int, help="data loader workers (default: the stage config's)")
     t.add_argument("--train-config",
@@ -111,8 +108,7 @@ def options(args):
                         seed=args.seed, workers=args.workers, epochs=args.epochs, max_steps=args.max_steps,
                         train_batch=args.train_batch, train_workers=args.train_workers,
                         semantic_config=args.train_config, recurrent_config=args.recurrent_config,
-                        overrides=list(args.train_override), progress=not args.quiet,
-                        train_gripper=args.train_gripper)
+                        overrides=list(args.train_override), progress=not args.quiet)
 
 
 def describe(step: str, res: dict) -> str:

@@ -69,17 +69,6 @@ def semantic_net(base_config: dict, recurrent: bool) -> dict:
     return net
 
 
-def without_gripper(config: Path) -> dict:
-    """The stage config's semantic class weights (or the defaults) with the gripper's set to 0."""
-    import yaml
-
-    from training.losses import DEFAULT_CLASS_WEIGHTS
-
-    cfg = yaml.safe_load(Path(config).read_text()) or {}
-    weights = {**DEFAULT_CLASS_WEIGHTS, **((cfg.get("model") or {}).get("class_weights") or {})}
-    return {**weights, "gripper": 0.0}
-
-
 def stage_argv(config: Path, net: dict, init_from: str, init_skip: list[str], roots: list[str], root: Path,
                export: Path, *, epochs: int | None, max_steps: int | None, accelerator: str, batch_size: int | None,
                num_workers: int | None, progress: bool, overrides: list[str]) -> list[str]:
@@ -157,10 +146,8 @@ def finetune_step(work: str | Path, base: str | Path | None, out: str | Path, *,
                   max_steps: int | None = None, device: str = "auto", batch_size: int | None = None,
                   num_workers: int | None = None, semantic_config: str | None = None,
                   recurrent_config: str | None = None, overrides: list[str] | None = None,
-                  progress: bool = True, extra_meta: dict | None = None, train_gripper: bool = True) -> dict:
-    """Fine-tune from ``base`` (default: the shipped checkpoint) on ``WORK/pairs``; write MODEL ``out``.
-    ``train_gripper=False`` gives the gripper channel a loss weight of 0 (its labels were only estimated:
-    the channel is left to the base model's training instead of being taught a guess)."""
+                  progress: bool = True, extra_meta: dict | None = None) -> dict:
+    """Fine-tune from ``base`` (default: the shipped checkpoint) on ``WORK/pairs``; write MODEL ``out``."""
     from ..label.model import checkpoint_path
     from ..modeling import load_checkpoint, read_header, save_checkpoint
 
@@ -176,11 +163,8 @@ def finetune_step(work: str | Path, base: str | Path | None, out: str | Path, *,
     family = config_family(header["meta"], device)
     semantic_config = semantic_config or f"{family}-semantic.yaml"
     recurrent_config = recurrent_config or f"{family}-recurrent.yaml"
-    overrides = list(overrides or [])
-    if not train_gripper:
-        overrides.insert(0, f"--model.class_weights={json.dumps(without_gripper(shipped_config(semantic_config)))}")
     common = dict(epochs=epochs, max_steps=max_steps, accelerator=accelerator, batch_size=batch_size,
-                  num_workers=num_workers, progress=progress, overrides=overrides)
+                  num_workers=num_workers, progress=progress, overrides=list(overrides or []))
     plan = plan_stages(base_cfg, str(base_path), work, shipped_config(semantic_config),
                        shipped_config(recurrent_config) if base_cfg.get("recurrent") else None, **common)
     stages = [run_stage(name, argv, root, export) for name, argv, root, export in plan]
@@ -189,7 +173,7 @@ def finetune_step(work: str | Path, base: str | Path | None, out: str | Path, *,
     meta = dict(getattr(model, "meta", {}) or {})
     meta.pop("distinctnet_version", None)
     meta["adapt"] = {"base_checkpoint": str(base_path), "work": str(work), "stages": [s["stage"] for s in stages],
-                     "gripper_trained": bool(train_gripper), **(extra_meta or {})}
+                     **(extra_meta or {})}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(model, out, meta=meta)
@@ -198,5 +182,4 @@ def finetune_step(work: str | Path, base: str | Path | None, out: str | Path, *,
         configs.append(str(shipped_config(recurrent_config)))
     return {"model": str(out), "base": str(base_path), "configs": configs, "base_head": base_cfg.get("head"),
             "base_recurrent": bool(base_cfg.get("recurrent")), "classes": semantic_net(base_cfg, False)["classes"],
-            "gripper_trained": bool(train_gripper),
             "stages": stages}
