@@ -141,7 +141,7 @@ def test_stage_plan_follows_the_base(tmp_path, head, recurrent):
     assert net.cfg.head == "semantic" and not net.cfg.recurrent and net.cfg.input_size == TINY["input_size"]
     assert net.cfg.classes == (("foreground", "robot") if head == "semantic" else
                                ("foreground", "robot", "gripper", "object", "distractor"))
-    assert cli.trainer.max_steps == 1 and cli.datamodule.roots == [str(tmp_path / "pairs")]
+    assert cli.trainer.max_steps == 1 and cli.datamodule.roots == [str(tmp_path / "pairs"), str(tmp_path / "harvest")]
 
 
 def test_pairs_are_made_anew_when_the_harvest_changes(tmp_path):
