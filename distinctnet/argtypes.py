@@ -11,14 +11,15 @@ class BadValue(UserError, ValueError):
     """A bad command-line value: a one-line UserError that is also a ValueError (argparse types, checks)."""
 
 
-def parse_size(text: str, min_side: int = 32, max_side: int = 4096) -> tuple[int, int]:
-    """'HxW' -> (H, W), each side within [min_side, max_side]."""
+def parse_size(text: str, min_side: int = 32, max_side: int = 4096, option: str = "--size") -> tuple[int, int]:
+    """'HxW' -> (H, W), each side within [min_side, max_side]; errors name ``option``."""
     try:
         h, w = (int(v) for v in str(text).lower().split("x"))
     except ValueError:
-        raise BadValue(f"--size {text!r}: expected HxW, e.g. 240x416") from None
+        raise BadValue(f"{option} {text!r}: expected HxW, e.g. 240x416") from None
     if not (min_side <= h <= max_side and min_side <= w <= max_side):
-        raise BadValue(f"--size {text}: impossible size, each side must be between {min_side} and {max_side} pixels")
+        raise BadValue(f"{option} {text}: impossible size, each side must be between {min_side} and {max_side} "
+                       "pixels")
     return h, w
 
 

@@ -126,10 +126,7 @@ def run(args: argparse.Namespace) -> int:
             if args.input_size:
                 from distinctnet.argtypes import parse_size
 
-                try:
-                    size = parse_size(args.input_size)
-                except UserError as e:
-                    raise UserError(str(e).replace("--size", "--input-size", 1)) from None
+                size = parse_size(args.input_size, option="--input-size")
             run_info = run_labeller(args.data, pred, args.checkpoint, args.device, args.tta, size)
         result = score(args.data, pred, args.classes or CLASSES, motion_parts=args.motion_parts,
                        skip_first_and_last=args.skip_first_and_last, worst_k=args.worst,

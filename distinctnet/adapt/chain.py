@@ -8,6 +8,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..io import atomic_write_json
 from .harvest import HarvestConfig
+from .pairs import DEFAULT_PLATE_SHARE
 
 log = logging.getLogger("distinctnet.adapt")
 
@@ -28,7 +29,7 @@ class AdaptOptions:
     batch: int = 4
     harvest: HarvestConfig = field(default_factory=HarvestConfig)
     pairs: int = 2000
-    plate_share: float = 0.5
+    plate_share: float = DEFAULT_PLATE_SHARE
     size: tuple[int, int] | None = None
     seed: int = 0
     workers: int = 1

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
+from .pairs import DEFAULT_PLATE_SHARE
 
 STEP_CHOICES = ("all", "harvest", "gripper", "composite", "finetune", "report")
 
@@ -55,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="shortest usable recording (default %(default)s)")
     c = parser.add_argument_group("composite")
     c.add_argument("--pairs", type=int, default=2000, help="fine-tuning pairs to make (default %(default)s)")
-    c.add_argument("--plate-share", type=float, default=0.5,
+    c.add_argument("--plate-share", type=float, default=DEFAULT_PLATE_SHARE,
                    help="share of the pairs composited onto background plates of your own scene (the robot "
                         "recordings with the robot removed, WORK/plates) instead of photos; 0: photos only "
                         "(default %(default)s)")
@@ -103,8 +104,8 @@ def options(args):
                         max_area_change=args.max_area_change, min_frames=args.min_frames).check()
     return AdaptOptions(work=work, robot=list(args.robot), gripper=args.gripper, objects=args.objects,
                         backgrounds=args.backgrounds, checkpoint=args.checkpoint, out=args.out, topic=args.topic,
-                        device=args.device, batch=args.batch, harvest=cfg, pairs=args.pairs, plate_share=args.plate_share,
-                        size=parse_size(args.size),
+                        device=args.device, batch=args.batch, harvest=cfg, pairs=args.pairs,
+                        plate_share=args.plate_share, size=parse_size(args.size),
                         seed=args.seed, workers=args.workers, epochs=args.epochs, max_steps=args.max_steps,
                         train_batch=args.train_batch, train_workers=args.train_workers,
                         semantic_config=args.train_config, recurrent_config=args.recurrent_config,

@@ -1,8 +1,8 @@
 """Fine-tuning pairs from the harvested robot cut-outs: the compositor (``synth.composite``) with
 ``WORK/harvest`` as its robot source and the user's objects and backgrounds (or the compositor's defaults),
 into ``WORK/pairs`` with a contact sheet ``WORK/pairs/pairs.png``. Besides the photos, the background
-plates of the user's own scene (``WORK/plates``, see ``plates.py``) are drawn for ``plate_share`` of the pairs. Finished pairs are kept on a rerun with
-the same harvest and settings; a changed harvest (other cut-outs, grippers or grasp points) or other settings
+plates of the user's own scene (``WORK/plates``, see ``plates.py``) are drawn for ``plate_share`` of the
+pairs. Finished pairs are kept on a rerun with the same harvest and settings; a changed harvest (other cut-outs, grippers or grasp points) or other settings
 make the pairs anew (the compositor would otherwise keep pairs cut from the old harvest)."""
 from __future__ import annotations
 

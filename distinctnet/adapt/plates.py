@@ -9,6 +9,7 @@ unlike a photo, e.g. a rendered table or a box, is robot).
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +32,9 @@ def plate(frames: list[np.ndarray], robot: list[np.ndarray], dilate: float = DIL
     stack = np.stack(frames).astype(np.float32)
     free = np.stack([cv2.dilate(m.astype(np.uint8), kernel) == 0 for m in robot])
     stack[~free] = np.nan
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels: inpainted below
-            med = np.nanmedian(stack, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels: inpainted below
+        med = np.nanmedian(stack, axis=0)
     hole = ~free.any(0)
     out = np.nan_to_num(med, nan=0.0).clip(0, 255).astype(np.uint8)
     if hole.any():

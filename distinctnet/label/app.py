@@ -43,7 +43,7 @@ def run_label(args, shard: tuple[int, int] | None = None) -> Summary:
     labeller = Labeller(load_model(ckpt), device, batch=args.batch, tta=getattr(args, "tta", "none"),
                         input_size=getattr(args, "input_size", None))
     opts = LabelOptions(out=Path(args.out), exports=formats, overwrite=args.overwrite, threshold=args.threshold,
-                        settings=labeller.settings(), review_margin=args.review_margin, jpeg_quality=args.jpeg_quality, fps=args.fps,
-                        progress=not args.quiet, checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt),
+                        review_margin=args.review_margin, jpeg_quality=args.jpeg_quality, fps=args.fps,
+                        settings=labeller.settings(), progress=not args.quiet, checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt),
                         write_workers=default_write_workers(getattr(args, "write_workers", None)))
     return label_sources(sources, labeller, opts)

@@ -80,10 +80,7 @@ def run(args) -> int:
     if isinstance(args.input_size, str):
         from ..argtypes import parse_size
 
-        try:
-            args.input_size = parse_size(args.input_size)
-        except UserError as e:
-            raise UserError(str(e).replace("--size", "--input-size", 1)) from None
+        args.input_size = parse_size(args.input_size, option="--input-size")
     log = logging.getLogger("distinctnet.label")
     for h in [h for h in log.handlers if getattr(h, "_distinctnet_label", False)]:
         log.removeHandler(h)

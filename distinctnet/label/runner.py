@@ -1,6 +1,6 @@
 """Run a DistinctNet model over a stream of frames: pairs (t, t-1), frame 0 paired with frame 1.
 
-Frames are resized to the model's native ``cfg.input_size``; the logits come back at the frame's own size.
+Frames are resized to the model's native ``cfg.input_size`` (or the labeller's ``input_size``); the logits come back at the frame's own size.
 Frames are encoded ``batch`` at a time and each frame's siamese features are computed once and used both as
 target and as the next frame's reference (``model.encode`` / ``model.decode``). Non-recurrent models decode
 the pairs of a batch together; recurrent models decode them one after another, carrying the state through

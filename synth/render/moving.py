@@ -125,4 +125,5 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
 
 
 if __name__ == "__main__":
-    runner.run_module("moving", plan=plan, render=render_sequence, done=runner.video_done, cleanup=runner.remove_unfinished_video)
+    runner.run_module("moving", plan=plan, render=render_sequence, done=runner.video_done,
+                      cleanup=runner.remove_unfinished_video)

@@ -102,7 +102,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
     kin = robot.kin
     scene_camera = None
     if srng is not rng:  # the scene's camera, placed for a reference motion of the scene
-        ref_cfgs, ref_grasp = _trajectory(model, kin, srng, n)
+        _, ref_cfgs, ref_grasp = _trajectory(model, kin, srng, n)
         ref_pts = np.concatenate([_link_points(kin, c) for c in ref_cfgs])
         ref_centre = 0.5 * ref_pts.mean(0) + 0.5 * ref_grasp[:, :3, 3].mean(0)
         scene_camera = _place_camera(srng, ref_pts, ref_grasp, ref_centre, room, size)
@@ -112,8 +112,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
     # 3. arm trajectory that keeps the arm above the table (link origins) and the hand reachable (and, with a
     # scene camera, in its view)
     for _ in range(40):
-        cfgs, grasp_T = _trajectory(model, kin, rng, n)
-        q = np.array([[c[j] for j in model.arm_joints] for c in cfgs])
+        q, cfgs, grasp_T = _trajectory(model, kin, rng, n)
         if scene_camera is None or _sees(scene_camera, np.concatenate([_link_points(kin, c) for c in cfgs]),
                                          grasp_T, size):
             break
@@ -217,7 +216,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
 
 
 def _trajectory(model, kin, rng, n: int):
-    """(joint configurations, grasp frames) of an arm trajectory that keeps the link origins (except those at
+    """(joint values n x J, joint configurations, grasp frames) of an arm trajectory that keeps the link origins (except those at
     the base origin) and the grasp point well above the table top."""
     for _ in range(40):
         q = arm_trajectory(model, kin, rng, n)
@@ -226,7 +225,7 @@ def _trajectory(model, kin, rng, n: int):
         pts = [_link_points(kin, c) for c in cfgs]
         lowest = min(p[np.linalg.norm(p, axis=1) > 1e-6, 2].min() for p in pts)
         if lowest > 0.04 and grasp_T[:, 2, 3].min() > 0.15:
-            return cfgs, grasp_T
+            return q, cfgs, grasp_T
     raise RuntimeError("no arm trajectory above the table found")
 
 
@@ -293,4 +292,5 @@ def check_sequence(masks: list[dict], holding: bool, size: tuple[int, int]) -> N
 
 
 if __name__ == "__main__":
-    runner.run_module("robots", plan=plan, render=render_sequence, done=runner.video_done, cleanup=runner.remove_unfinished_video)
+    runner.run_module("robots", plan=plan, render=render_sequence, done=runner.video_done,
+                      cleanup=runner.remove_unfinished_video)
