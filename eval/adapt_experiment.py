@@ -53,6 +53,45 @@ def table(before: dict, after: dict) -> str:
     return "\n".join(rows)
 
 
+def harvest_truth(root: Path, work: Path) -> dict:
+    """How good the chain's own labels were, read against the user recordings' ground truth after the chain
+    ran (the chain never sees it): IoU of the harvested robot and gripper masks, and the distance of the
+    grasp point from the rendered one in gripper lengths (sqrt of the true gripper area), per user video and
+    over all kept frames."""
+    from distinctnet.layout import Recording
+
+    harvest = Recording(work / "harvest")
+    truth = Recording(root)
+    acc = {"robot": [0, 0], "gripper": [0, 0]}
+    dists, videos = [], {}
+    for video in harvest.videos:
+        vm = harvest.video_meta(video)
+        name = Path(vm.get("source", video)).name
+        if name not in truth.videos:
+            continue
+        tm = truth.video_meta(name)
+        v = {"robot": [0, 0], "gripper": [0, 0]}
+        vd = []
+        for i, src in enumerate(vm.get("source_frames", [])):
+            got, gt = harvest.read_masks(video, i), truth.read_masks(name, int(src))
+            for part in ("robot", "gripper"):
+                inter, union = int((got[part] & gt[part]).sum()), int((got[part] | gt[part]).sum())
+                for a in (v[part], acc[part]):
+                    a[0] += inter
+                    a[1] += union
+            g, t = (vm.get("grasp_point") or [None] * (i + 1))[i], (tm.get("grasp_point") or [None] * (src + 1))[src]
+            if g is not None and t is not None and gt["gripper"].any():
+                vd.append(float(np.hypot(g[0] - t[0], g[1] - t[1]) / np.sqrt(gt["gripper"].sum())))
+        dists += vd
+        videos[video] = {"frames": len(vm.get("source_frames", [])),
+                         **{f"{p}_iou": round(100 * a[0] / max(a[1], 1), 1) for p, a in v.items()},
+                         "grasp_error": round(float(np.median(vd)), 2) if vd else None}
+    return {**{f"{p}_iou": round(100 * a[0] / max(a[1], 1), 1) for p, a in acc.items()},
+            "grasp_error": round(float(np.median(dists)), 2) if dists else None, "videos": videos,
+            "note": "IoU over the kept frames; grasp_error: median distance of the grasp point from the rendered one, "
+                    "in gripper lengths"}
+
+
 def experiment(args) -> dict:
     from distinctnet.adapt.chain import run_chain
     from distinctnet.adapt.cli import options
@@ -75,6 +114,7 @@ def experiment(args) -> dict:
     opts.robot = [str(root / "image" / v) for v in user]       # images only: the chain never sees the GT
     progress = not args.quiet
     run_chain(opts)
+    chain_labels = harvest_truth(root, work)
     held_inputs = [str(root / "image" / v) for v in held]
     results = {}
     for name, ckpt in (("before", args.checkpoint), ("after", args.out)):
@@ -84,7 +124,8 @@ def experiment(args) -> dict:
         results[name] = score(root, pred, videos=held, progress=progress)
         results[name]["run"] = {"checkpoint": str(ckpt), **{k: run[k] for k in ("pairs", "seconds", "device")}}
     out = {"root": str(root), "user_videos": user, "held_out_videos": held, "base": args.checkpoint or "default",
-           "adapted": args.out, "work": str(work), "before": results["before"], "after": results["after"],
+           "adapted": args.out, "work": str(work), "chain_labels": chain_labels,
+           "before": results["before"], "after": results["after"],
            "table": table(results["before"], results["after"])}
     from distinctnet.io import atomic_write_json
 
@@ -117,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"adapt experiment: error: {e}", file=sys.stderr)
         return 1
     print(f"user recordings: {', '.join(out['user_videos'])}; held out: {', '.join(out['held_out_videos'])}")
+    lab = out["chain_labels"]
+    print(f"the chain's own labels vs the user recordings' truth: robot IoU {lab['robot_iou']}, gripper IoU "
+          f"{lab['gripper_iou']}, grasp point off by {lab['grasp_error']} gripper lengths (median)")
     print(out["table"])
     return 0
 

@@ -142,6 +142,29 @@ def test_scene_seed_shares_room_and_camera_across_seeds(tmp_path):
     assert np.median(diff) < 12, np.median(diff)
 
 
+def test_gripper_clip_holds_the_arm_still_and_moves_the_fingers(tmp_path):
+    need_render_env()
+    out = tmp_path / "clip"
+    r = synth("robots", str(out), "--size", f"{SIZE[0]}x{SIZE[1]}", "--samples", "4", "--frames", "6", "--quiet",
+              "--threads", "2", "--count", "1", "--robots", "panda", "--seed", "4", "--gripper-clip")
+    assert r.returncode == 0, r.stderr[-3000:]
+    rec = layout.Recording(out)
+    (video,) = rec.videos
+    meta = rec.video_meta(video)
+    assert meta["gripper_clip"] and not meta["holding"] and not meta["distractors"]
+    assert meta.get("static_from") is None
+    masks = [rec.read_masks(video, i) for i in range(6)]
+    assert not any(m["object"].any() or m["distractor"].any() for m in masks)
+    arm = [m["arm"] & ~m["gripper"] for m in masks]
+    grip = [m["gripper"] for m in masks]
+    # the arm does not move (a few pixels where the fingers cover it aside); the fingers do
+    arm_change = max((a ^ b).sum() / max(a.sum(), 1) for a, b in zip(arm, arm[1:]))
+    grip_change = max((a ^ b).sum() / max(a.sum(), 1) for a, b in zip(grip, grip[1:]))
+    assert arm_change < 0.1, arm_change
+    assert grip_change > 0.1, grip_change
+    assert np.ptp(np.array(meta["grasp_point"]), axis=0).max() < 1          # the hand stays put
+
+
 def test_moving_sequence(moving_root):
     root, _ = moving_root
     assert layout.validate(root) == []

@@ -11,16 +11,24 @@ move):
    ``MARGIN`` of its size (to take in the palm).
 4. On every harvested frame that appearance is searched (masked normalised cross-correlation of colour
    over ``SCALES`` x ``ANGLES``) with its centre on the far end of the robot mask (within the clip's gripper
-   size of the point farthest from where the robot enters the image, see below). A match's score is its
+   size of the point farthest along the mask from the robot's base, see below). A match's score is its
    correlation minus ``PRIOR_WEIGHT`` per gripper length between its grasp point and the geometric estimate's
    (so a look-alike patch elsewhere on the far end does not win); the best match places the gripper (its
-   region, cut to the robot mask) and the grasp point. Frames whose best score is under ``MIN_SCORE`` fall
-   back to the estimate below, with the gripper's size taken from the clip.
+   region, cut to the robot mask); the grasp point is taken at the end of the placed gripper farthest along
+   the robot from its base (half the clip's gripper size; the robot's far end when the placed gripper does
+   not reach it; ``synth.composite.grasp_point``), which is steadier
+   than the template's own grasp point under small errors of angle and scale. Frames whose best score is
+   under ``MIN_SCORE`` fall back to the estimate below, with the gripper's size taken from the clip.
 
-Without the clip (or as that fallback) the gripper is estimated from the robot mask alone: the robot enters
-the image where its mask touches the border; the gripper is the part of the mask farthest from there (the
-last ``GRIPPER_FRACTION`` of the distance, or the clip's gripper size), and the grasp point follows from
-the gripper and arm masks (``synth.composite.grasp_point``, which the compositor also uses).
+Without the clip (or as that fallback) the gripper is estimated from the robot masks alone. The gripper is
+the end of the kinematic chain, so it is the part of the mask farthest *along the mask* (geodesic distance,
+through the mask closed over small gaps) from the robot's base: the last ``GRIPPER_FRACTION`` of that
+distance, or the clip's gripper size. The base is where the robot stays while its end moves: the mask
+pixels that are robot in at least ``BASE_PRESENCE`` of the recording's kept frames (their largest blob);
+where no such pixels are (a robot that sweeps the whole picture), the pixels where the mask touches the
+image border (a robot entering the picture from its base). Robots standing in full view, whose upper arm
+leaves the picture at the top, are why the border is only the fallback. The grasp point follows from the
+gripper and arm masks (``synth.composite.grasp_point``, which the compositor also uses).
 
 The gripper masks go into the harvest tree (part 001; arm = robot & ~gripper) with ``grasp_point`` per frame
 in each video's meta (the compositor reads it), and ``gripper`` saying how they were found.
@@ -50,6 +58,7 @@ MIN_SCORE = 0.45
 PRIOR_WEIGHT = 0.15        # score penalty per gripper length between a match and the geometric grasp point
 ANALYSIS_WIDTH = 256
 GRIPPER_FRACTION = 0.2
+BASE_PRESENCE = 0.9        # share of a recording's frames in which a pixel is robot for it to be the base
 MAX_CLIP_FRAMES = 300
 
 
@@ -109,36 +118,83 @@ def analyse_clip(frames: list[np.ndarray], where) -> ClipGripper:
 
 
 # ----------------------------------------------------------------------------------------------- geometry
-def entry_point(robot: np.ndarray) -> np.ndarray:
-    """(x, y) where the robot enters the picture: the mean of its pixels on the border (else the mask pixel
-    nearest to the border)."""
-    ys, xs = np.nonzero(robot)
+def _border_near(robot: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     h, w = robot.shape
     border = np.minimum.reduce([xs, ys, w - 1 - xs, h - 1 - ys])
-    near = border <= max(1, border.min())
-    return np.array([xs[near].mean(), ys[near].mean()])
+    return border <= max(1, border.min())
 
 
-def distal(robot: np.ndarray, length: float | None = None, fraction: float = GRIPPER_FRACTION) -> np.ndarray:
-    """The part of the robot mask within ``length`` (default ``fraction`` of the reach) of its farthest
-    distance from the entry point."""
+def presence(masks) -> np.ndarray | None:
+    """Per pixel, the share of the masks in which it is set (None for no masks)."""
+    masks = list(masks)
+    return np.mean(np.stack(masks), axis=0, dtype=np.float32) if masks else None
+
+
+def base_seeds(robot: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
+    """The robot's base in this frame: its largest blob of pixels that are robot in ``BASE_PRESENCE`` of the
+    recording's frames (``present``, see :func:`presence`); without such pixels, its pixels on the image
+    border (else the pixels nearest to it)."""
+    import cv2
+
+    if present is not None:
+        if present.shape != robot.shape:
+            present = cv2.resize(present, robot.shape[::-1], interpolation=cv2.INTER_LINEAR)
+        still = robot & (present >= BASE_PRESENCE)
+        if still.sum() >= max(4, 0.02 * robot.sum()):
+            n, lab, stats, _ = cv2.connectedComponentsWithStats(still.astype(np.uint8), connectivity=8)
+            return lab == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    seeds = np.zeros_like(robot, bool)
     ys, xs = np.nonzero(robot)
+    near = _border_near(robot, xs, ys)
+    seeds[ys[near], xs[near]] = True
+    return seeds
+
+
+def reach(robot: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Distance of every robot pixel from ``seeds`` along the mask: 8-connected steps through the mask closed
+    over gaps of 2% of its size; pixels no path reaches get their straight distance from the nearest seed;
+    -1 off the mask."""
+    import cv2
+
+    r = max(1, int(round(0.02 * np.sqrt(robot.sum()))))
+    walk = cv2.morphologyEx(robot.astype(np.uint8), cv2.MORPH_CLOSE,
+                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) | robot
+    dist = np.full(robot.shape, -1.0, np.float32)
+    front = (seeds & robot).astype(np.uint8)
+    reached = front.copy()
+    step, kernel = 0, np.ones((3, 3), np.uint8)
+    while front.any():
+        dist[front > 0] = step
+        grown = cv2.dilate(front, kernel) & walk & (1 - reached)
+        reached |= grown
+        front, step = grown, step + 1
+    missed = robot & (dist < 0)
+    if missed.any():
+        straight = cv2.distanceTransform((1 - (seeds & robot)).astype(np.uint8), cv2.DIST_L2, 5)
+        dist[missed] = straight[missed]
+    dist[~robot] = -1.0
+    return dist
+
+
+def distal(robot: np.ndarray, length: float | None = None, fraction: float = GRIPPER_FRACTION,
+           present: np.ndarray | None = None) -> np.ndarray:
+    """The part of the robot mask within ``length`` (default ``fraction`` of the reach) of its farthest
+    distance along the mask from the base (see :func:`base_seeds`)."""
     out = np.zeros_like(robot, bool)
-    if len(xs) == 0:
+    if not robot.any():
         return out
-    base = entry_point(robot)
-    d = np.hypot(xs - base[0], ys - base[1])
-    g = fraction * d.max() if length is None else length
-    far = d >= d.max() - g
-    out[ys[far], xs[far]] = True
-    return out
+    d = reach(robot, base_seeds(robot, present))
+    top = float(d.max())
+    g = fraction * top if length is None else length
+    return robot & (d >= top - g)
 
 
-def estimate(robot: np.ndarray, length: float | None = None) -> tuple[np.ndarray, tuple[float, float] | None]:
-    """Gripper mask and grasp point from the robot mask alone."""
+def estimate(robot: np.ndarray, length: float | None = None,
+             present: np.ndarray | None = None) -> tuple[np.ndarray, tuple[float, float] | None]:
+    """Gripper mask and grasp point from the robot mask (and the recording's robot presence) alone."""
     from synth.composite import grasp_point
 
-    grip = distal(robot, length)
+    grip = distal(robot, length, present=present)
     return grip, grasp_point(robot, grip)
 
 
@@ -175,7 +231,7 @@ class Matcher:
                 self.templates.append((m, t, (tm > 0.5).astype(np.uint8), v))
         self.grasp_t = grasp
 
-    def match(self, rgb: np.ndarray, robot: np.ndarray):
+    def match(self, rgb: np.ndarray, robot: np.ndarray, present: np.ndarray | None = None):
         """(score, gripper mask, grasp point) of the best placement, or None when nothing can be searched."""
         import cv2
 
@@ -183,10 +239,10 @@ class Matcher:
         w, h = max(8, round(W * self.f)), max(8, round(H * self.f))
         grey = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
         rob = cv2.resize(robot.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
-        far = distal(rob, length=self.length * self.f)
+        far = distal(rob, length=self.length * self.f, present=present)
         if not far.any():
             return None
-        _, prior = estimate(rob, self.length * self.f)            # the geometric grasp point
+        _, prior = estimate(rob, self.length * self.f, present)    # the geometric grasp point
         best = None
         for m, t, tm, v in self.templates:
             side = t.shape[0]
@@ -222,15 +278,22 @@ class Matcher:
         return self
 
 
-def find_gripper(rgb: np.ndarray, robot: np.ndarray, matcher: Matcher | None):
-    """(gripper mask, grasp point, method, score) for one harvested frame."""
+def find_gripper(rgb: np.ndarray, robot: np.ndarray, matcher: Matcher | None, present: np.ndarray | None = None):
+    """(gripper mask, grasp point, method, score) for one harvested frame; ``present``: the robot presence
+    over the frame's recording (:func:`presence`), which tells where the base is."""
     if matcher is not None:
-        found = matcher.match(rgb, robot)
+        found = matcher.match(rgb, robot, present)
         if found is not None and found[0] >= MIN_SCORE and found[1].any():
-            return found[1], found[2], "appearance", found[0]
-        grip, g = estimate(robot, matcher.length)
+            # the matched gripper; its grasp point from its end of the chain (the matched template's own grasp
+            # point drifts with small errors of the match's angle and scale)
+            from synth.composite import grasp_point
+
+            far = distal(robot, matcher.length / 2, present=present)
+            tip = found[1] & far
+            return found[1], grasp_point(robot, tip if tip.any() else far), "appearance", found[0]
+        grip, g = estimate(robot, matcher.length, present)
         return grip, g, "geometry", (found[0] if found else None)
-    grip, g = estimate(robot)
+    grip, g = estimate(robot, present=present)
     return grip, g, "geometry", None
 
 
@@ -284,8 +347,8 @@ def gripper_step(work: str | Path, clip_path: str | None = None, topic: str | No
                "clip_grasp_point": list(clip.grasp) if clip else None,
                "method": ("appearance of the clip's gripper, matched at the far end of the robot mask; "
                           "geometric estimate where the match is weak") if clip else
-                         ("estimated without a gripper clip: the part of the robot mask farthest from where the "
-                          "robot enters the image"),
+                         ("estimated without a gripper clip: the part of the robot mask farthest along the mask "
+                          "from the robot's base (where the robot stays while its end moves)"),
                "frames": 0, "appearance": 0, "geometry": 0, "no_gripper": 0, "videos": {}}
     matchers: dict[tuple, Matcher] = {}
     for video in rec.videos:
@@ -294,6 +357,7 @@ def gripper_step(work: str | Path, clip_path: str | None = None, topic: str | No
         grasps, methods, scores = [], [], []
         w = VideoWriter(root, video, annotated_parts=["arm", "gripper", "robot"], static_from=vm.get("static_from"),
                         source=vm.get("source", ""), license=vm.get("license", ""), write_images=False)
+        present = presence(rec.read_mask(video, "robot", i) for i in range(n))   # where the base stays
         for i in tqdm(range(n), desc=f"gripper {video}", disable=not progress, leave=False):
             rgb = rec.read_image(video, i)
             robot = rec.read_mask(video, "robot", i)
@@ -303,7 +367,7 @@ def gripper_step(work: str | Path, clip_path: str | None = None, topic: str | No
                 if key not in matchers:
                     matchers[key] = Matcher(clip, robot.shape).set_region(clip)
                 matcher = matchers[key]
-            grip, g, method, score = find_gripper(rgb, robot, matcher)
+            grip, g, method, score = find_gripper(rgb, robot, matcher, present)
             if not grip.any():
                 method = "none"
             w.write(None, {"robot": robot, "gripper": grip})

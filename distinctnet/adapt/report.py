@@ -66,8 +66,8 @@ def render(work: Path, s: dict) -> str:
     else:
         if g["source"] == "estimated":
             lines += ["**The gripper was ESTIMATED, not observed**: no open/close clip was given, so the gripper is "
-                      "the part of each robot mask farthest from where the robot enters the image and the grasp "
-                      "point is derived from it. Give `--gripper CLIP` (the gripper opening and closing at a still "
+                      "the part of each robot mask farthest along the mask from the robot's base (where the robot "
+                      "stays while its end moves) and the grasp point is derived from it. Give `--gripper CLIP` (the gripper opening and closing at a still "
                       "pose) for a gripper found from its own motion.", ""]
         else:
             lines += [f"From the clip `{g['clip']}`: the fingers are the moving pixels, the grasp point the spot "

@@ -58,6 +58,10 @@ def add_arguments(p: argparse.ArgumentParser, generator: str) -> None:
         p.add_argument("--scene-seed", type=int, default=None,
                        help="room, camera and lights of sequence k from (SCENE_SEED, k) instead of (seed, k): runs "
                             "with different --seed share scenes and cameras (e.g. a user's recordings of one setup)")
+        p.add_argument("--gripper-clip", action="store_true",
+                       help="render gripper clips: the arm holds one pose of its trajectory and only the gripper "
+                            "opens and closes (no object, no distractor, no stop), as `distinctnet adapt --gripper` "
+                            "wants them")
     if generator == "moving":
         p.add_argument("--max-offset", type=float, default=0.25, help="max offset per axis in m (default 0.25)")
         p.add_argument("--max-angle", type=float, default=0.4, help="max rotation per angle in rad (default 0.4)")

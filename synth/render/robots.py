@@ -14,6 +14,8 @@ Sequence k, from its own random generator:
 7. a static camera at a random place looking at the arm, checked so that arm and hand stay in view (with
    ``--scene-seed``, room, camera and lights come from (scene_seed, k): sequences of different ``--seed``
    then share the scene and the camera, as a user's recordings of one setup do);
+   with ``--gripper-clip`` the sequence is a gripper clip instead: the arm holds one pose of its
+   trajectory and only the gripper opens and closes (no object, distractor or stop);
 8. render all frames as keyframes in one call, segmentation by category -> arm / gripper / object /
    distractor masks; checks (object inside the image and at the gripper); write the video.
 """
@@ -28,7 +30,7 @@ from distinctnet.layout import VideoWriter
 
 from . import assets, options, robot_models, runner
 from .scene import (CATEGORY, add_lights, build_room, camera_pose, half_extents, in_view, keyframe_pose,
-                    load_object, new_scene, part_masks, project, render, set_camera, setup_renderer)
+                    load_object, new_scene, part_masks, project, render, set_camera)
 from .trajectory import apply_stop, catmull_rom
 
 SOURCE = "distinctnet synth robots (BlenderProc 2.8 + Cycles)"
@@ -119,8 +121,14 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
     else:
         raise RuntimeError("no arm trajectory in view of the scene camera found")
 
+    clip = getattr(args, "gripper_clip", False)
+    if clip:  # a gripper clip: one pose of the trajectory, held still
+        q = np.repeat(q[int(rng.integers(n))][None], n, axis=0)
+        cfgs = [dict(zip(model.arm_joints, qi)) for qi in q]
+        grasp_T = np.stack([kin.link_pose(c, model.grasp_link) @ _translation(model.grasp_offset) for c in cfgs])
+
     # 4. grasped object or an opening/closing gripper
-    holding = rng.random() < args.object_p
+    holding = not clip and rng.random() < args.object_p
     obj = obj_asset = None
     if holding:
         obj_asset = assets.pick(rng, ctx["objects"])
@@ -138,6 +146,11 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
         rot = np.eye(4)
         rot[:3, :3] = _rotation(model.close_axis, rng.uniform(0, 2 * math.pi)) @ _axis_to_axis(narrow, model.close_axis)
         grip_offset = _translation([0, 0, rng.uniform(-0.01, 0.01)]) @ rot
+    elif clip:  # open and close fully, about every 12 frames, starting at a random phase
+        cycles = max(1.0, n / 12)
+        phase = rng.uniform(0, 2 * math.pi)
+        t = 0.5 - 0.5 * np.cos(phase + 2 * math.pi * cycles * np.arange(n) / max(n - 1, 1))
+        drive = model.drive_closed + t * (model.drive_open - model.drive_closed)
     else:
         levels = rng.uniform(0, 1, int(rng.integers(2, 5)))
         levels[int(rng.integers(len(levels)))] = rng.choice([0.0, 1.0])
@@ -146,7 +159,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
 
     # 5. distractors: objects sliding over the table or flying across it
     distractors = []
-    for d in range(int(rng.integers(0, args.max_distractors + 1))):
+    for d in range(0 if clip else int(rng.integers(0, args.max_distractors + 1))):
         a = assets.pick(rng, ctx["objects"])
         ctx.use(a)
         dobj = load_object(bproc, a, rng, float(rng.uniform(0.06, 0.18)), f"distractor{d}")
@@ -162,7 +175,8 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
         distractors.append((a, dobj, path))
 
     # 6. motion stop
-    static_from = int(rng.integers(max(1, n // 2), n)) if n >= 3 and rng.random() < args.stop_p else None
+    static_from = (int(rng.integers(max(1, n // 2), n)) if not clip and n >= 3 and rng.random() < args.stop_p
+                   else None)
     q, drive = apply_stop(q, static_from), apply_stop(drive, static_from)
     cfgs = [dict(zip(model.arm_joints, qi)) for qi in q]
     grasp_T = np.stack([kin.link_pose(c, model.grasp_link) @ _translation(model.grasp_offset) for c in cfgs])
@@ -200,6 +214,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
     meta = {
         "robot": model.name, "seed": args.seed, "index": k, "generator": "robots",
         **({"scene_seed": args.scene_seed} if srng is not rng else {}),
+        **({"gripper_clip": True} if clip else {}),
         "size": [h, w], "samples": args.samples, "holding": bool(holding),
         "object": obj_asset.name if holding else None,
         "distractors": [a.name for a, _, _ in distractors],
