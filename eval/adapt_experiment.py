@@ -67,8 +67,8 @@ def harvest_truth(root: Path, work: Path) -> dict:
     for video in harvest.videos:
         vm = harvest.video_meta(video)
         name = Path(vm.get("source", video)).name
-        if name not in truth.videos:
-            continue
+        if name not in truth.videos or not (truth.root / "mask" / name).is_dir():
+            continue                                      # no ground truth for this user recording
         tm = truth.video_meta(name)
         v = {"robot": [0, 0], "gripper": [0, 0]}
         vd = []
@@ -83,13 +83,16 @@ def harvest_truth(root: Path, work: Path) -> dict:
             if g is not None and t is not None and gt["gripper"].any():
                 vd.append(float(np.hypot(g[0] - t[0], g[1] - t[1]) / np.sqrt(gt["gripper"].sum())))
         dists += vd
-        videos[video] = {"frames": len(vm.get("source_frames", [])),
-                         **{f"{p}_iou": round(100 * a[0] / max(a[1], 1), 1) for p, a in v.items()},
+        videos[video] = {"frames": len(vm.get("source_frames", [])), **{f"{p}_iou": _iou(a) for p, a in v.items()},
                          "grasp_error": round(float(np.median(vd)), 2) if vd else None}
-    return {**{f"{p}_iou": round(100 * a[0] / max(a[1], 1), 1) for p, a in acc.items()},
+    return {**{f"{p}_iou": _iou(a) for p, a in acc.items()},
             "grasp_error": round(float(np.median(dists)), 2) if dists else None, "videos": videos,
             "note": "IoU over the kept frames; grasp_error: median distance of the grasp point from the rendered one, "
                     "in gripper lengths"}
+
+
+def _iou(acc: list[int]) -> float | None:
+    return round(100 * acc[0] / acc[1], 1) if acc[1] else None
 
 
 def experiment(args) -> dict:

@@ -114,6 +114,8 @@ def test_adapt_experiment_before_and_after(tmp_path, base, capsys):
     # the base model says "foreground everywhere": its robot IoU is the robot's share of the frame
     assert 0 < res["before"]["iou"]["robot"]["iou"] < 20
     assert set(res["after"]["iou"]) == set(res["before"]["iou"]) and res["after"]["summary"]["videos"] == 2
+    # the chain's own labels are scored against the user recordings' truth only where there is one
+    assert res["chain_labels"]["videos"] == {} and res["chain_labels"]["robot_iou"] is None
 
 
 @pytest.mark.parametrize("head,recurrent", [("motion", True), ("semantic", False)])
@@ -167,3 +169,29 @@ def test_pairs_are_made_anew_when_the_harvest_changes(tmp_path):
     gripper_step(work, str(write_frames(tmp_path / "clip", [f[0] for f in clip_frames()])), progress=False)
     changed = composite_step(work, 3, size=(48, 64), progress=False)
     assert changed["made"] == 3                                                # new grippers: made anew
+
+
+def test_harvest_truth_scores_the_chains_labels(tmp_path):
+    from distinctnet.layout import VideoWriter
+    from eval.adapt_experiment import harvest_truth
+
+    rgb = np.zeros((20, 30, 3), np.uint8)
+    arm = np.zeros((20, 30), bool)
+    arm[5:20, 10:14] = True
+    grip = np.zeros_like(arm)
+    grip[1:5, 10:14] = True                                  # 16 px: a gripper length of 4
+    with VideoWriter(tmp_path / "truth", "robot_a", source="test",
+                     extra={"grasp_point": [[12.0, 2.0]] * 3}) as w:
+        for _ in range(3):
+            w.write(rgb, {"arm": arm, "gripper": grip})
+    half = np.zeros_like(grip)
+    half[3:5, 10:14] = True                                  # the chain found half the gripper ...
+    with VideoWriter(tmp_path / "work" / "harvest", "robot_a", source=str(tmp_path / "truth" / "image" / "robot_a"),
+                     annotated_parts=["arm", "gripper", "robot"],
+                     extra={"source_frames": [0, 2], "grasp_point": [[12.0, 6.0], [12.0, 6.0]]}) as w:
+        for _ in range(2):
+            w.write(rgb, {"robot": arm | grip, "gripper": half})
+    res = harvest_truth(tmp_path / "truth", tmp_path / "work")
+    assert res["robot_iou"] == 100.0 and res["gripper_iou"] == 50.0
+    assert res["grasp_error"] == 1.0                         # ... and put the grasp point 4 px = 1 length off
+    assert res["videos"]["robot_a"]["frames"] == 2

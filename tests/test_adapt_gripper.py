@@ -94,3 +94,36 @@ def test_bad_clips(tmp_path):
             from distinctnet.adapt.gripper import load_clip
 
             analyse_clip(*load_clip(str(path)))
+
+
+def _standing_robot(t: int) -> tuple[np.ndarray, np.ndarray]:
+    """A robot standing in full view (base column, not touching the border), its upper arm leaving the picture
+    at the top, a link hanging down from there, swinging with t; returns (robot mask, true gripper)."""
+    robot = np.zeros((60, 80), bool)
+    robot[0:50, 10:16] = True                 # base column and shoulder, up to the top border
+    x = 34 + 3 * t
+    robot[0:5, 10:x + 6] = True               # upper arm along the top border
+    robot[0:36, x:x + 6] = True               # the hanging link; its lower end is the gripper
+    grip = np.zeros_like(robot)
+    grip[28:36, x:x + 6] = True
+    return robot, grip
+
+
+def test_estimate_finds_the_end_of_the_chain_not_the_far_side_of_the_border():
+    """The mask touches the border at the top (the upper arm), but the base is the part that stays: the gripper
+    is the hanging link's end, not the bottom of the base column (which is farthest from the border)."""
+    from distinctnet.adapt.gripper import base_seeds, presence
+
+    frames = [_standing_robot(t) for t in range(6)]
+    present = presence(r for r, _ in frames)
+    for robot, true in frames:
+        seeds = base_seeds(robot, present)
+        assert seeds[40:50, 10:16].any() and not seeds[10:, 30:].any()    # the base column, not the moving link
+        grip, g = estimate(robot, present=present)
+        assert (grip & true).sum() > 0.6 * grip.sum(), "the estimate is on the hanging link's end"
+        assert not grip[40:50].any()
+        assert abs(g[1] - 32) < 6
+    # without the recording's presence, the border is all there is to go by: the base column's foot is
+    # farthest from it and is (wrongly) taken
+    grip, _ = estimate(frames[0][0])
+    assert grip[45:50, 10:16].any()

@@ -67,8 +67,11 @@ def render(work: Path, s: dict) -> str:
         if g["source"] == "estimated":
             lines += ["**The gripper was ESTIMATED, not observed**: no open/close clip was given, so the gripper is "
                       "the part of each robot mask farthest along the mask from the robot's base (where the robot "
-                      "stays while its end moves) and the grasp point is derived from it. Give `--gripper CLIP` (the gripper opening and closing at a still "
-                      "pose) for a gripper found from its own motion.", ""]
+                      "stays while its end moves) and the grasp point is derived from it. Give `--gripper CLIP` "
+                      "(the gripper opening and closing at a still pose) for a gripper found from its own motion: "
+                      "in the xArm experiment "
+                      "(`distinctnet/adapt/README.md`) fine-tuning on the estimate lost the gripper channel, "
+                      "with a clip it improved.", ""]
         else:
             lines += [f"From the clip `{g['clip']}`: the fingers are the moving pixels, the grasp point the spot "
                       f"between them ({g['clip_grasp_point'][0]:.1f}, {g['clip_grasp_point'][1]:.1f}).", ""]
