@@ -16,9 +16,9 @@ move):
    (so a look-alike patch elsewhere on the far end does not win); the best match places the gripper (its
    region, cut to the robot mask); the grasp point is taken at the end of the placed gripper farthest along
    the robot from its base (half the clip's gripper size; the robot's far end when the placed gripper does
-   not reach it; ``synth.composite.grasp_point``), which is steadier
-   than the template's own grasp point under small errors of angle and scale. Frames whose best score is
-   under ``MIN_SCORE`` fall back to the estimate below, with the gripper's size taken from the clip.
+   not reach it; ``synth.composite.grasp_point``), which is steadier than the template's own grasp point
+   under small errors of angle and scale. Frames whose best score is under ``MIN_SCORE`` fall back to the
+   estimate below, with the gripper's size taken from the clip.
 
 Without the clip (or as that fallback) the gripper is estimated from the robot masks alone. The gripper is
 the end of the kinematic chain, so it is the part of the mask farthest *along the mask* (geodesic distance,
