@@ -84,6 +84,15 @@ def test_estimate_on_a_simple_mask():
     assert 18 <= g[0] <= 22 and g[1] < 18
 
 
+def test_a_clip_in_which_the_arm_moves_is_refused(tmp_path, robot):
+    work = harvested(tmp_path, robot)
+    arm_moving = write_frames(tmp_path / "arm", [f[0] for f in robot])       # the robot recording as a "clip"
+    with pytest.raises(UserError, match="of the robot's size in the harvest: only the fingers may move"):
+        gripper_step(work, str(arm_moving), progress=False)
+    assert gripper_step(work, str(write_frames(tmp_path / "clip", [f[0] for f in clip_frames()])),
+                        progress=False)["source"] == "clip"
+
+
 def test_bad_clips(tmp_path):
     frames = [f[0] for f in clip_frames()]
     still = write_frames(tmp_path / "still", [frames[0]] * 8)

@@ -8,7 +8,9 @@ move):
 2. The grasp point, the spot between the fingers where a grasped object appears, is the midpoint of the two
    largest swept blobs (one per finger), or the centroid of the swept area when the fingers' paths merge.
 3. The gripper's appearance is the clip's median frame inside the convex hull of the swept area grown by
-   ``MARGIN`` of its size (to take in the palm).
+   ``MARGIN`` of its size (to take in the palm). A region that large against the harvested robot
+   (``MAX_REGION_OF_ROBOT`` of its median area, at the clip's scale) means more than the fingers moved: the
+   clip is refused.
 4. On every harvested frame that appearance is searched (masked normalised cross-correlation of colour
    over ``SCALES`` x ``ANGLES``) with its centre on the far end of the robot mask (within the clip's gripper
    size of the point farthest along the mask from the robot's base, see below). A match's score is its
@@ -60,6 +62,7 @@ ANALYSIS_WIDTH = 256
 GRIPPER_FRACTION = 0.2
 BASE_PRESENCE = 0.9        # share of a recording's frames in which a pixel is robot for it to be the base
 MAX_CLIP_FRAMES = 300
+MAX_REGION_OF_ROBOT = 0.8  # a clip's gripper region this large against the harvested robot: the arm moved
 
 
 @dataclass
@@ -314,6 +317,17 @@ def clip_picture(clip: ClipGripper, path: Path) -> Path:
     return path
 
 
+def check_clip_size(clip: ClipGripper, rec: Recording, where) -> None:
+    """Refuse a clip whose gripper region is about as large as the harvested robot (at the clip's scale): more
+    than the fingers moved (the arm, or the camera came much closer)."""
+    areas = [rec.read_mask(v, "robot", i).sum() * (clip.size[1] / rec.read_mask(v, "robot", i).shape[1]) ** 2
+             for v in rec.videos for i in range(0, rec.num_frames(v), max(1, rec.num_frames(v) // 8))]
+    if areas and clip.region.sum() >= MAX_REGION_OF_ROBOT * float(np.median(areas)):
+        raise fail(where, f"what moves in the gripper clip spans {clip.region.sum() / np.median(areas):.0%} of the "
+                          "robot's size in the harvest: only the fingers may move (keep the arm still, film from "
+                          "the recording's camera)")
+
+
 def load_clip(path: str, topic: str | None = None) -> tuple[list[np.ndarray], str]:
     """The clip's frames (the first ``MAX_CLIP_FRAMES``; a few seconds are enough) and its description."""
     from itertools import islice
@@ -341,6 +355,7 @@ def gripper_step(work: str | Path, clip_path: str | None = None, topic: str | No
     if clip_path:
         frames, where = load_clip(clip_path, topic)
         clip = analyse_clip(frames, where)
+        check_clip_size(clip, rec, where)
         clip_picture(clip, out / "clip.png")
     examples = Examples(per_row=8)
     summary = {"source": "clip" if clip else "estimated", "clip": clip_path,
