@@ -62,26 +62,28 @@ def harvest_truth(root: Path, work: Path) -> dict:
 
     harvest = Recording(work / "harvest")
     truth = Recording(root)
-    acc = {"robot": [0, 0], "gripper": [0, 0]}
+    parts = ("robot", "gripper")
+    acc = {p: [0, 0] for p in parts}
     dists, videos = [], {}
     for video in harvest.videos:
         vm = harvest.video_meta(video)
         name = Path(vm.get("source", video)).name
         if name not in truth.videos or not (truth.root / "mask" / name).is_dir():
             continue                                      # no ground truth for this user recording
-        tm = truth.video_meta(name)
-        v = {"robot": [0, 0], "gripper": [0, 0]}
+        found, true = vm.get("grasp_point") or [], truth.video_meta(name).get("grasp_point") or []
+        v = {p: [0, 0] for p in parts}
         vd = []
         for i, src in enumerate(vm.get("source_frames", [])):
-            got, gt = harvest.read_masks(video, i), truth.read_masks(name, int(src))
-            for part in ("robot", "gripper"):
-                inter, union = int((got[part] & gt[part]).sum()), int((got[part] | gt[part]).sum())
-                for a in (v[part], acc[part]):
-                    a[0] += inter
-                    a[1] += union
-            g, t = (vm.get("grasp_point") or [None] * (i + 1))[i], (tm.get("grasp_point") or [None] * (src + 1))[src]
+            got = {p: harvest.read_mask(video, p, i) for p in parts}
+            gt = {p: truth.read_mask(name, p, int(src)) for p in parts}
+            for p in parts:
+                v[p][0] += int((got[p] & gt[p]).sum())
+                v[p][1] += int((got[p] | gt[p]).sum())
+            g, t = (found[i] if i < len(found) else None), (true[src] if src < len(true) else None)
             if g is not None and t is not None and gt["gripper"].any():
                 vd.append(float(np.hypot(g[0] - t[0], g[1] - t[1]) / np.sqrt(gt["gripper"].sum())))
+        for p in parts:
+            acc[p] = [acc[p][0] + v[p][0], acc[p][1] + v[p][1]]
         dists += vd
         videos[video] = {"frames": len(vm.get("source_frames", [])), **{f"{p}_iou": _iou(a) for p, a in v.items()},
                          "grasp_error": round(float(np.median(vd)), 2) if vd else None}

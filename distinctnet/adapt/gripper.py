@@ -238,6 +238,8 @@ class Matcher:
         """(score, gripper mask, grasp point) of the best placement, or None when nothing can be searched."""
         import cv2
 
+        from synth.composite import grasp_point
+
         H, W = robot.shape
         w, h = max(8, round(W * self.f)), max(8, round(H * self.f))
         grey = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
@@ -245,7 +247,7 @@ class Matcher:
         far = distal(rob, length=self.length * self.f, present=present)
         if not far.any():
             return None
-        _, prior = estimate(rob, self.length * self.f, present)    # the geometric grasp point
+        prior = grasp_point(rob, far)                               # the geometric estimate's grasp point
         best = None
         for m, t, tm, v in self.templates:
             side = t.shape[0]
@@ -320,8 +322,9 @@ def clip_picture(clip: ClipGripper, path: Path) -> Path:
 def check_clip_size(clip: ClipGripper, rec: Recording, where) -> None:
     """Refuse a clip whose gripper region is about as large as the harvested robot (at the clip's scale): more
     than the fingers moved (the arm, or the camera came much closer)."""
-    areas = [rec.read_mask(v, "robot", i).sum() * (clip.size[1] / rec.read_mask(v, "robot", i).shape[1]) ** 2
-             for v in rec.videos for i in range(0, rec.num_frames(v), max(1, rec.num_frames(v) // 8))]
+    masks = [rec.read_mask(v, "robot", i) for v in rec.videos
+             for i in range(0, rec.num_frames(v), max(1, rec.num_frames(v) // 8))]
+    areas = [m.sum() * (clip.size[1] / m.shape[1]) ** 2 for m in masks]
     if areas and clip.region.sum() >= MAX_REGION_OF_ROBOT * float(np.median(areas)):
         raise fail(where, f"what moves in the gripper clip spans {clip.region.sum() / np.median(areas):.0%} of the "
                           "robot's size in the harvest: only the fingers may move (keep the arm still, film from "
@@ -372,10 +375,10 @@ def gripper_step(work: str | Path, clip_path: str | None = None, topic: str | No
         grasps, methods, scores = [], [], []
         w = VideoWriter(root, video, annotated_parts=["arm", "gripper", "robot"], static_from=vm.get("static_from"),
                         source=vm.get("source", ""), license=vm.get("license", ""), write_images=False)
-        present = presence(rec.read_mask(video, "robot", i) for i in range(n))   # where the base stays
+        robots = [rec.read_mask(video, "robot", i) for i in range(n)]
+        present = presence(robots)                                              # where the base stays
         for i in tqdm(range(n), desc=f"gripper {video}", disable=not progress, leave=False):
-            rgb = rec.read_image(video, i)
-            robot = rec.read_mask(video, "robot", i)
+            rgb, robot = rec.read_image(video, i), robots[i]
             matcher = None
             if clip is not None:
                 key = robot.shape

@@ -44,6 +44,7 @@ def run_label(args, shard: tuple[int, int] | None = None) -> Summary:
                         input_size=getattr(args, "input_size", None))
     opts = LabelOptions(out=Path(args.out), exports=formats, overwrite=args.overwrite, threshold=args.threshold,
                         review_margin=args.review_margin, jpeg_quality=args.jpeg_quality, fps=args.fps,
-                        settings=labeller.settings(), progress=not args.quiet, checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt),
+                        settings=labeller.settings(), progress=not args.quiet, checkpoint=str(ckpt),
+                        checkpoint_sha256=file_sha256(ckpt),
                         write_workers=default_write_workers(getattr(args, "write_workers", None)))
     return label_sources(sources, labeller, opts)

@@ -122,10 +122,8 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
         raise RuntimeError("no arm trajectory in view of the scene camera found")
 
     clip = getattr(args, "gripper_clip", False)
-    if clip:  # a gripper clip: one pose of the trajectory, held still
+    if clip:  # a gripper clip: one pose of the trajectory, held still (configurations follow in step 6)
         q = np.repeat(q[int(rng.integers(n))][None], n, axis=0)
-        cfgs = [dict(zip(model.arm_joints, qi)) for qi in q]
-        grasp_T = np.stack([kin.link_pose(c, model.grasp_link) @ _translation(model.grasp_offset) for c in cfgs])
 
     # 4. grasped object or an opening/closing gripper
     holding = not clip and rng.random() < args.object_p
@@ -179,7 +177,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
                    else None)
     q, drive = apply_stop(q, static_from), apply_stop(drive, static_from)
     cfgs = [dict(zip(model.arm_joints, qi)) for qi in q]
-    grasp_T = np.stack([kin.link_pose(c, model.grasp_link) @ _translation(model.grasp_offset) for c in cfgs])
+    grasp_T = _grasp_frames(model, kin, cfgs)
     distractors = [(a, o, apply_stop(p, static_from)) for a, o, p in distractors]
 
     # 7. camera: looks at the arm from the front half, keeps hand and links in view
@@ -231,17 +229,22 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
 
 
 def _trajectory(model, kin, rng, n: int):
-    """(joint values n x J, joint configurations, grasp frames) of an arm trajectory that keeps the link origins (except those at
-    the base origin) and the grasp point well above the table top."""
+    """(joint values n x J, joint configurations, grasp frames) of an arm trajectory that keeps the link
+    origins (except those at the base origin) and the grasp point well above the table top."""
     for _ in range(40):
         q = arm_trajectory(model, kin, rng, n)
         cfgs = [dict(zip(model.arm_joints, qi)) for qi in q]
-        grasp_T = np.stack([kin.link_pose(c, model.grasp_link) @ _translation(model.grasp_offset) for c in cfgs])
+        grasp_T = _grasp_frames(model, kin, cfgs)
         pts = [_link_points(kin, c) for c in cfgs]
         lowest = min(p[np.linalg.norm(p, axis=1) > 1e-6, 2].min() for p in pts)
         if lowest > 0.04 and grasp_T[:, 2, 3].min() > 0.15:
             return q, cfgs, grasp_T
     raise RuntimeError("no arm trajectory above the table found")
+
+
+def _grasp_frames(model, kin, cfgs: list[dict]) -> np.ndarray:
+    """n x 4 x 4 world poses of the grasp point (between the fingertips) for joint configurations."""
+    return np.stack([kin.link_pose(c, model.grasp_link) @ _translation(model.grasp_offset) for c in cfgs])
 
 
 def _sees(camera, pts: np.ndarray, grasp_T: np.ndarray, size: tuple[int, int]) -> bool:
