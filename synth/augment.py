@@ -7,6 +7,9 @@
 - ``per_frame``: drawn independently for each frame (sensor noise, blur, a slight exposure change).
 - ``region``: a hue/saturation/brightness shift for one pasted region (robot, object, each distractor),
   identical in both frames of a pair.
+- :func:`repaint`: a new paint job for the robot (domain randomisation of its appearance): each part takes a
+  random colour times its own shading, identical in both frames, so a model learns the shape and the motion
+  of an arm rather than the colours of the few robots that were rendered.
 - :func:`blend_edges`: a median-blurred band along the pasted edges against cut-and-paste artefacts.
 """
 from __future__ import annotations
@@ -58,6 +61,7 @@ class AugmentConfig:
     edge_blend_p: float = 0.8
     edge_ksize: int = 5             # median filter size of the edge blend
     edge_width: int = 1             # half-width (pixels) of the blended band
+    repaint_p: float = 0.0          # chance the robot layer is repainted (see repaint)
 
 
 def _seed(pipeline, seed: int) -> None:
@@ -121,6 +125,38 @@ class PairAugmenter:
             _seed(self.per_frame, s_b)
             b = self.per_frame(image=b)["image"]
         return a, b
+
+
+def repaint(seed: int, images: list[np.ndarray], labels: list[np.ndarray]) -> list[np.ndarray]:
+    """Repaint the labelled parts of ``images`` (RGB uint8, e.g. both frames of a robot layer) with ONE draw
+    of parameters: each label value > 0 (arm, gripper) gets a random colour (half the time all parts share
+    it), multiplied by the pixel's own shading (luminance, sometimes inverted, under a random gamma) and mixed
+    with the original colour. Shading and edges survive, colours and materials do not."""
+    import colorsys
+
+    rng = np.random.default_rng(seed)
+    parts = sorted({int(v) for lab in labels for v in np.unique(lab) if v > 0})
+    shared = rng.random() < 0.5
+    params = {}
+    for k, part in enumerate(parts):
+        if k == 0 or not shared:
+            colour = np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.9), rng.uniform(0.35, 1.0)))
+            draw = (colour, bool(rng.random() < 0.25), float(rng.uniform(0.6, 1.6)), float(rng.uniform(0.6, 1.0)))
+        params[part] = draw
+    out = []
+    for img, lab in zip(images, labels):
+        res = img.astype(np.float32)
+        shade = (img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)) / 255.0
+        for part, (colour, invert, gamma, mix) in params.items():
+            on = lab == part
+            if not on.any():
+                continue
+            s = shade[on]
+            s = (1.0 - s if invert else s) ** gamma
+            new = 255.0 * (0.1 + 0.9 * s)[:, None] * colour[None, :].astype(np.float32)
+            res[on] = (1.0 - mix) * res[on] + mix * new
+        out.append(np.clip(res + 0.5, 0, 255).astype(np.uint8))
+    return out
 
 
 def edge_band(labels: np.ndarray, width: int = 1) -> np.ndarray:

@@ -39,7 +39,7 @@ from distinctnet.layout import PART_NAMES, Recording, VideoWriter, is_finished, 
 
 from .assets import (LRU, ObjectAsset, find_backgrounds, find_objects, load_background, load_rgba,
                      procedural_object, rotate_sprite)
-from .augment import AugmentConfig, PairAugmenter, blend_edges
+from .augment import AugmentConfig, PairAugmenter, blend_edges, repaint
 
 BG, ARM, GRIPPER, OBJECT, DISTRACTOR = 0, 1, 2, 3, 4
 SOURCE = "distinctnet synth composite"
@@ -469,6 +469,10 @@ class CompositeGenerator:
             if rb.shape != ra.shape:  # pragma: no cover - frames of one video share a size
                 raise fail(clip.video, "frames of different sizes")
         ra, rb = self.augmenter.region_shift(s_robot, ra, rb)
+        # its own generator (from the robot's seed), so pairs made without repainting stay as they were
+        r_paint = np.random.default_rng([s_robot, 1])
+        if r_paint.random() < self.aug_cfg.repaint_p:
+            ra, rb = repaint(int(r_paint.integers(0, 2 ** 31)), [ra, rb], [la, lb])
 
         layers: list[Layer] = []
         # grasped object, sized after the gripper of frame A
@@ -579,7 +583,10 @@ def _work(index: int) -> tuple[int, bool, int]:
 
 def _settings(gen: CompositeGenerator, robots, objects, backgrounds) -> dict:
     """What decides the pairs (a resumed or sharded run into the same folder must match)."""
-    return {"seed": gen.seed, "config": asdict(gen.cfg), "augment": asdict(gen.aug_cfg),
+    augment = asdict(gen.aug_cfg)
+    if not augment["repaint_p"]:  # folders made before repainting existed resume
+        del augment["repaint_p"]
+    return {"seed": gen.seed, "config": asdict(gen.cfg), "augment": augment,
             "robots": [str(Path(r).resolve()) for r in robots],
             "objects": [str(Path(o).resolve()) for o in objects or []],
             "backgrounds": [str(Path(b).resolve()) for b in backgrounds] if backgrounds else "default"}
@@ -767,6 +774,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-gap", type=int, default=d.max_gap, metavar="K",
                         help="frame B is frame t+k of the robot recording, k in 1..K (default %(default)s)")
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    parser.add_argument("--repaint", type=float, default=AugmentConfig.repaint_p, metavar="P",
+                        help="chance a pair's robot gets a random paint job (its parts recoloured over their own "
+                             "shading; domain randomisation against the few rendered robots' colours; default "
+                             "%(default)s)")
     parser.add_argument("--sheet", metavar="PNG", help="also write a contact sheet of the first pairs")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -775,8 +786,11 @@ def run(args) -> int:
     cfg = replace(CompositeConfig(), size=parse_size(args.size), static_fraction=args.static_fraction,
                   min_distractors=args.min_distractors, max_distractors=args.max_distractors,
                   max_gap=args.max_gap).check()
+    if not 0 <= args.repaint <= 1:
+        raise fail("--repaint", f"{args.repaint} is not in [0, 1]")
+    aug = replace(AugmentConfig(), repaint_p=args.repaint)
     shard = parse_shard(args.shard)
-    m = generate(args.out, args.num, args.robots, args.objects, args.backgrounds, cfg, seed=args.seed, shard=shard,
+    m = generate(args.out, args.num, args.robots, args.objects, args.backgrounds, cfg, aug, seed=args.seed, shard=shard,
                  workers=max(1, args.workers), progress=not args.quiet)
     rate = m["pairs_per_s"]
     rate_txt = f"{rate:.1f} pairs/s ({rate * 3600:,.0f} pairs/hour)" if rate else "nothing to do"

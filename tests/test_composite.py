@@ -12,7 +12,7 @@ import pytest
 from distinctnet.errors import UserError
 from distinctnet.layout import Recording, VideoWriter, validate
 from synth import assets, composite
-from synth.augment import AugmentConfig, PairAugmenter, blend_edges, edge_band
+from synth.augment import AugmentConfig, PairAugmenter, blend_edges, edge_band, repaint
 from synth.composite import CompositeConfig, generate, grasp_point, pair_name
 
 SIZE = (64, 96)
@@ -52,9 +52,9 @@ def backgrounds(tmp_path_factory) -> Path:
 
 
 def run_gen(out, robots, backgrounds, num=6, seed=0, **cfg_kw):
-    kw = {k: cfg_kw.pop(k) for k in ("shard", "workers", "objects") if k in cfg_kw}
+    kw = {k: cfg_kw.pop(k) for k in ("shard", "workers", "objects", "aug") if k in cfg_kw}
     cfg = CompositeConfig(size=SIZE, **cfg_kw)
-    return generate(out, num, [robots], kw.get("objects"), [backgrounds], cfg, seed=seed,
+    return generate(out, num, [robots], kw.get("objects"), [backgrounds], cfg, kw.get("aug", AugmentConfig()), seed=seed,
                     shard=kw.get("shard", (0, 1)), workers=kw.get("workers", 1), progress=False)
 
 
@@ -336,6 +336,49 @@ def test_augment_shared_and_region_shifts():
     noisy = PairAugmenter(AugmentConfig(noise_p=1.0, jitter_p=0, channel_shuffle_p=0))
     a, b = noisy.frames(1, img, img.copy())
     assert not np.array_equal(a, b)          # per-frame noise differs
+
+
+def test_repaint_keeps_shading_changes_colour():
+    h, w = 20, 30
+    img = np.zeros((h, w, 3), np.uint8)
+    img[..., 0] = 90                                      # background, must stay
+    ramp = np.linspace(40, 230, w).astype(np.uint8)       # the arm's shading: dark left, bright right
+    lab = np.zeros((h, w), np.uint8)
+    lab[5:15] = 1
+    lab[15:18] = 2
+    img[5:18] = np.stack([ramp, ramp, ramp], -1)[None]
+    luminance = img.astype(float) @ [0.299, 0.587, 0.114]
+    colours = []
+    for seed in range(12):
+        a, b = repaint(seed, [img, img.copy()], [lab, lab.copy()])
+        np.testing.assert_array_equal(a, b)                # one draw for both frames
+        np.testing.assert_array_equal(a[lab == 0], img[lab == 0])
+        arm = a[5:15].astype(float) @ [0.299, 0.587, 0.114]
+        r = np.corrcoef(arm.ravel(), luminance[5:15].ravel())[0, 1]
+        assert abs(r) > 0.9                                # shading survives (maybe inverted)
+        colours.append(a[lab == 1].reshape(-1, 3).mean(0))
+        np.testing.assert_array_equal(repaint(seed, [img], [lab])[0], a)   # seeded
+    assert np.ptp(np.array(colours), axis=0).max() > 60    # the paint varies between draws
+
+
+def test_composite_repaint_only_changes_the_robot(tmp_path, robots, backgrounds, moving):
+    run_gen(tmp_path, robots, backgrounds, num=6, static_fraction=0.0, min_distractors=1, max_distractors=2,
+            distractor_behind_p=0.0, aug=AugmentConfig(repaint_p=1.0, edge_blend_p=0.0))
+    plain = tmp_path / "plain"
+    run_gen(plain, robots, backgrounds, num=6, static_fraction=0.0, min_distractors=1, max_distractors=2,
+            distractor_behind_p=0.0, aug=AugmentConfig(edge_blend_p=0.0))
+    changed = 0
+    for i in range(6):
+        _, _, imgs, masks = read_pair(tmp_path, i)
+        _, _, imgs0, masks0 = read_pair(plain, i)
+        for f in (0, 1):
+            for part in masks[f]:
+                np.testing.assert_array_equal(masks[f][part], masks0[f][part])
+            robot = cv2.dilate(masks[f]["robot"].astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+            diff = np.abs(imgs[f].astype(int) - imgs0[f].astype(int)).max(-1)
+            assert np.percentile(diff[~robot], 99) <= 12    # JPEG noise only outside the robot
+            changed += np.median(diff[masks[f]["arm"]]) > 20
+    assert changed >= 8
 
 
 def test_blend_edges_only_touches_the_band():
