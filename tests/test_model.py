@@ -158,6 +158,15 @@ def test_save_load_gives_identical_outputs(tmp_path):
         c, _ = load_checkpoint(tmp_path / "h.safetensors")(x, y)
     assert (tmp_path / "h.safetensors").stat().st_size < 0.6 * path.stat().st_size
     torch.testing.assert_close(c, a, atol=0.05, rtol=0.05)
+    # the export CLI does the same to one of our files, keeping its meta
+    from training.export import main as export_main
+
+    assert export_main([str(path), str(tmp_path / "e.safetensors"), "--fp16"]) == 0
+    e = load_checkpoint(tmp_path / "e.safetensors")
+    assert e.cfg == model.cfg and e.meta["stage"] == "test" and e.meta["weights_dtype"] == "float16"
+    assert (tmp_path / "e.safetensors").stat().st_size < 0.6 * path.stat().st_size
+    with torch.no_grad():
+        torch.testing.assert_close(e(x, y)[0], a, atol=0.05, rtol=0.05)
 
 
 def test_bad_checkpoints_give_one_line_errors(tmp_path):

@@ -1,6 +1,7 @@
 """The best Lightning checkpoint -> the project's checkpoint format (``.safetensors`` with the model config).
 
     python -m training.export runs/x/checkpoints/best.ckpt model.safetensors
+    python -m training.export model.safetensors small.safetensors --fp16   # half the file, e.g. to ship it
 """
 from __future__ import annotations
 
@@ -24,12 +25,20 @@ def read_lightning_checkpoint(path: str | Path) -> dict:
         raise fail(path, f"not a Lightning checkpoint ({type(e).__name__})") from None
 
 
-def export_checkpoint(ckpt_path: str | Path, out_path: str | Path, meta: dict | None = None) -> Path:
+def export_checkpoint(ckpt_path: str | Path, out_path: str | Path, meta: dict | None = None,
+                      dtype: torch.dtype | None = None) -> Path:
     """Rebuild the network from the checkpoint's hyperparameters, load its weights, save_checkpoint."""
-    from distinctnet.modeling import save_checkpoint
+    from distinctnet.modeling import load_checkpoint, save_checkpoint
 
     from .module import build_net
 
+    if str(ckpt_path).endswith(".safetensors"):  # already ours: re-save (e.g. in fp16), meta kept
+        net = load_checkpoint(ckpt_path)
+        info = {**net.meta, **(meta or {})}
+        if dtype is not None:
+            info["weights_dtype"] = str(dtype).replace("torch.", "")
+        save_checkpoint(net, out_path, meta=info, dtype=dtype)
+        return Path(out_path)
     ckpt = read_lightning_checkpoint(ckpt_path)
     hp = ckpt.get("hyper_parameters") or {}
     if "state_dict" not in ckpt or "preset" not in hp:
@@ -50,7 +59,9 @@ def export_checkpoint(ckpt_path: str | Path, out_path: str | Path, meta: dict | 
     info.update(meta or {})
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(net, out_path, meta=info)
+    if dtype is not None:
+        info["weights_dtype"] = str(dtype).replace("torch.", "")
+    save_checkpoint(net, out_path, meta=info, dtype=dtype)
     return out_path
 
 
@@ -58,9 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.export", description=__doc__.splitlines()[0])
     p.add_argument("ckpt")
     p.add_argument("out")
+    p.add_argument("--fp16", action="store_true", help="store the weights in float16 (half the file; loaded back "
+                                                       "as float32)")
     args = p.parse_args(argv)
     try:
-        print(export_checkpoint(args.ckpt, args.out))
+        print(export_checkpoint(args.ckpt, args.out, dtype=torch.float16 if args.fp16 else None))
     except UserError as e:
         print(f"export: error: {e}", file=sys.stderr)
         return 1
