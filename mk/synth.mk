@@ -27,11 +27,13 @@ SYNTH_COMMON   = --seed $(SYNTH_SEED) --size $(SYNTH_SIZE) --samples $(SYNTH_SAM
 ## render-env      create .venv-render (bpy 4.2, BlenderProc 2.8, pybullet assets) for the renderers
 render-env: $(RENDER_STAMP)
 
-$(RENDER_STAMP): synth/render/requirements.txt
+$(RENDER_STAMP): synth/render/requirements.txt synth/render/requirements-assets.txt
 	test -x $(RENDER_PY) || $(PYTHON) -m venv $(RENDER_VENV)
 	$(RENDER_PY) -m pip install -q --upgrade pip
 	$(RENDER_PY) -m pip install -q -r synth/render/requirements.txt
+	$(RENDER_PY) -m pip install -q --no-deps -r synth/render/requirements-assets.txt
 	PYTHONPATH=. $(RENDER_PY) -c "import numpy, cv2, pybullet_data, urchin; assert numpy.__version__.startswith('1.'); \
+	  from synth.render.mjcf import robosuite_assets; robosuite_assets(); \
 	  from synth.render.bproc_boot import boot; boot(); print('render environment ok')" > /dev/null
 	touch $@
 

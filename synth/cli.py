@@ -19,7 +19,8 @@ from .render import options
 
 REPO = Path(__file__).resolve().parent.parent
 HELP = {
-    "robots": "render robot recordings (Panda, KUKA iiwa + WSG50, xArm) with grasped objects and distractors",
+    "robots": "render robot recordings (Panda, KUKA iiwa + WSG50, xArm; robosuite UR5e, Kinova Gen3, Jaco, Sawyer) "
+              "with grasped objects and distractors",
     "moving": "render stage-1 sequences: a static room with one object moved between frames",
     "objects": "render RGBA object cut-outs (paste sources for composite)",
     "sheet": "contact sheet PNG of a data folder (mask overlays, or object cut-outs)",
@@ -67,6 +68,8 @@ def launch(args: argparse.Namespace) -> int:
         assets.user_objects(args.objects)
         if args.no_builtin_objects and not args.objects:
             raise ValueError("--no-builtin-objects needs --objects DIR")
+        if getattr(args, "no_builtin_textures", False) and not args.textures:
+            raise ValueError("--no-builtin-textures needs --textures DIR")
     except ValueError as e:
         raise UserError(str(e)) from None
     python = render_python(args.render_python)

@@ -62,11 +62,12 @@ def moving_root(tmp_path_factory):
     return out, r
 
 
-def test_robot_recordings(robots_root):
-    root, run = robots_root
+def check_robot_recordings(root, robots: list[str], run) -> None:
+    """Every video: all parts for every frame, a real picture, arm and gripper visible and disjoint, the
+    grasped object inside the image, at the gripper and at the stored grasp point."""
     assert layout.validate(root) == []
     rec = layout.Recording(root)
-    assert sorted(rec.meta["videos"][v]["robot"] for v in rec.videos) == ["kuka", "panda", "xarm"], run.stderr
+    assert sorted(rec.meta["videos"][v]["robot"] for v in rec.videos) == sorted(robots), run.stderr
     for v in rec.videos:
         vm = rec.video_meta(v)
         assert vm["frames"] == 3 and vm["static_from"] is None and vm["holding"]
@@ -92,6 +93,70 @@ def test_robot_recordings(robots_root):
                 gxp, gyp = vm["grasp_point"][i]
                 assert np.hypot(xs.mean() - gxp, ys.mean() - gyp) < 8
         assert sum(rec.read_mask(v, "object", i).any() for i in range(3)) >= 2
+
+
+
+def test_robot_recordings(robots_root):
+    root, run = robots_root
+    check_robot_recordings(root, ["kuka", "panda", "xarm"], run)
+
+
+def test_robosuite_robots_render(tmp_path):
+    """The MJCF arms converted from robosuite (synth/render/mjcf.py), each holding an object."""
+    need_render_env()
+    out = tmp_path / "robosuite"
+    robots = ["ur5e", "kinova3", "jaco", "sawyer"]
+    r = synth(*tiny("robots", out, "--count", "4", "--robots", ",".join(robots), "--object-p", "1",
+                    "--max-distractors", "0", "--stop-p", "0", "--seed", "3"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    check_robot_recordings(out, robots, r)
+    assert all("robosuite" in layout.Recording(out).video_meta(v)["license"] for v in layout.Recording(out).videos)
+
+
+def test_robosuite_homes_and_grippers():
+    """Each converted robosuite model: at its home pose the grasp point is in front of the robot at table
+    height + 27 cm with the approach pointing down (as the pybullet robots), and the jaw gap that
+    ``drive_for_gap`` assumes is the gap of the finger joints' motion (both jaws move symmetrically)."""
+    need_render_env()
+    script = """
+import json, numpy as np
+from pathlib import Path
+import tempfile
+from synth.render import robot_models
+from synth.render.urdf import Kinematics
+out = {}
+tmp = Path(tempfile.mkdtemp())
+for m in robot_models.MODELS.values():
+    if not m.mjcf:
+        continue
+    k = Kinematics(m.prepare("", tmp / m.name))
+    home = dict(zip(m.arm_joints, m.home))
+    T = k.link_pose(home, m.grasp_link)
+    g = T @ np.r_[m.grasp_offset, 1]
+    tips = []
+    for drive in (m.drive_open, m.drive_closed):
+        cfg = {**home, m.drive_joint: drive}
+        base = np.linalg.inv(k.link_pose(cfg, m.grasp_link))
+        leaves = [l.name for l in k.urdf.links if l.name in k.descendants(m.gripper_root)
+                  and not any(j.parent == l.name for j in k.urdf.joints) and k.urdf.link_map[l.name].visuals]
+        pts = [(base @ k.link_pose(cfg, l))[:3, 3] for l in leaves]
+        tips.append([float(np.ptp([p[m.close_axis] for p in pts]))])
+    out[m.name] = {"grasp": g[:3].tolist(), "approach": T[:3, 2].tolist(), "spread": tips,
+                   "gap": [m.gap_open, m.gap_closed]}
+print(json.dumps(out))
+"""
+    r = subprocess.run([str(RENDER_PY), "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert set(res) >= {"ur5e", "kinova3", "jaco", "sawyer"}
+    for name, v in res.items():
+        assert np.allclose(v["grasp"], [0.5, 0.0, 0.27], atol=0.03), (name, v)
+        assert v["approach"][2] < -0.95, (name, v)
+        (opened,), (closed,) = v["spread"]
+        # the finger links spread apart when open and come together when closed, by about the jaw gap's change
+        assert opened > closed, (name, v)
+        assert abs((opened - closed) - (v["gap"][0] - v["gap"][1])) < 0.025, (name, v)
 
 
 def test_robot_motion_between_frames(robots_root):

@@ -124,10 +124,10 @@ def pick(rng, objs: list[Asset], user_p: float = 0.5) -> Asset:
     return pool[int(rng.integers(len(pool)))]
 
 
-def textures(user_folders: list[str]) -> list[Asset]:
+def textures(user_folders: list[str], builtin: bool = True) -> list[Asset]:
     root = pybullet_data_dir()
     out = [Asset(f"pb_{Path(rel).stem}", str(root / rel), "pybullet_data", PYBULLET_LICENSE)
-           for rel in _PYBULLET_TEXTURES if (root / rel).is_file()]
+           for rel in _PYBULLET_TEXTURES if builtin and (root / rel).is_file()]
     for folder in user_folders:
         d = Path(folder)
         if not d.is_dir():
@@ -137,4 +137,6 @@ def textures(user_folders: list[str]) -> list[Asset]:
             raise ValueError(f"{d}: no JPEG/PNG images in this texture folder")
         lic = _license_of(d)
         out += [Asset(p.stem, str(p), f"user:{d}", lic) for p in images]
+    if not out:
+        raise ValueError("no textures: give --textures DIR or leave out --no-builtin-textures")
     return out

@@ -30,7 +30,7 @@ SOURCE = "distinctnet synth moving (BlenderProc 2.8 + Cycles)"
 
 def plan(args, ctx):
     ctx["objects"] = assets.objects(args.objects, builtin=not args.no_builtin_objects)
-    ctx["textures"] = assets.textures(args.textures)
+    ctx["textures"] = assets.textures(args.textures, builtin=not args.no_builtin_textures)
     return [(k, f"moving_s{args.seed}_{k:05d}") for k in range(args.count)]
 
 

@@ -49,6 +49,10 @@ def add_arguments(p: argparse.ArgumentParser, generator: str) -> None:
                    help="extra texture/photo folders for walls, floor and table; repeatable")
     p.add_argument("--no-builtin-objects", action="store_true",
                    help="use only --objects meshes (no pybullet_data objects)")
+    if generator != "objects":
+        p.add_argument("--no-builtin-textures", action="store_true",
+                       help="use only --textures images for walls, floor and table (no pybullet_data textures), "
+                            "e.g. to keep held-out renders on held-out photos")
     if generator == "robots":
         p.add_argument("--robots", default="panda,kuka,xarm", help="robots to cycle through (default %(default)s)")
         p.add_argument("--object-p", type=float, default=0.75,

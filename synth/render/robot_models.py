@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import mjcf
 from .urdf import Attachment, prepare_urdf, wsg50_urdf
 
 
 @dataclass(frozen=True)
 class RobotModel:
     name: str
-    urdf: str                      # relative to pybullet_data
+    urdf: str                      # relative to pybullet_data; "" for an MJCF robot (``mjcf``)
     arm_joints: tuple[str, ...]
     home: tuple[float, ...]
     spread: tuple[float, ...]      # max deviation from home per arm joint (rad)
@@ -34,6 +35,10 @@ class RobotModel:
     flange: str = ""
     flange_xyz: tuple[float, float, float] = (0.0, 0.0, 0.0)
     extra_gripper_links: tuple[str, ...] = field(default_factory=tuple)
+    # robosuite MJCF robots: (arm xml, gripper xml) relative to robosuite's models/assets, the gripper mounted
+    # on the arm's ``right_hand`` body; coupled gripper joints as (joint, drive joint, multiplier)
+    mjcf: tuple[str, str] = ()
+    mimic: tuple[tuple[str, str, float], ...] = ()
     # gap_* and grasp_offset were measured on the meshes: jaw gap between the finger pads' inner faces
     # (top 3 cm of the fingers) from urchin's visual FK at the open, half-open and closed drive values.
 
@@ -44,6 +49,10 @@ class RobotModel:
     def prepare(self, pybullet_data: str | Path, out_dir: str | Path) -> Path:
         """Write the load-ready URDF (gripper attached) into ``out_dir``."""
         out_dir = Path(out_dir)
+        if self.mjcf:
+            root = mjcf.robosuite_assets()
+            return mjcf.mjcf_to_urdf(root / self.mjcf[0], out_dir / f"{self.name}.urdf", root / self.mjcf[1],
+                                     mimic={j: (d, m) for j, d, m in self.mimic}, name=self.name)
         attach = None
         if self.gripper == "wsg50":
             attach = Attachment(str(wsg50_urdf(pybullet_data, out_dir / "wsg50.urdf")), self.flange,
@@ -81,6 +90,46 @@ MODELS: dict[str, RobotModel] = {
         grasp_link="xarm_gripper_base_link", grasp_offset=(0.0, 0.0, 0.15), close_axis=1,
         license="BSD-3-Clause (UFACTORY xarm_ros description, via pybullet_data)"),
 }
+
+# robosuite's arms (MJCF, converted by synth.render.mjcf). Homes: robosuite's initial pose moved (least squares)
+# so that the grasp point is at (0.5, 0, 0.27) m with the approach pointing down, as for the models above.
+# Robotiq 2F-85: the jaw gap is 0.086 m at drive 0 and 0.002 m at 0.8 (pad faces from urchin's FK; the gap is
+# not quite linear in the drive: at 0.4 the linear model is 2.6 mm narrower). Rethink electric gripper (narrow
+# fingers): 0.079 m open, 0.014 m closed (it cannot close further).
+_ROBOTIQ85 = dict(
+    gripper_root="robotiq_85_adapter_link", drive_joint="finger_joint", drive_open=0.0, drive_closed=0.8,
+    gap_open=0.086, gap_closed=0.002, grasp_link="robotiq_85_adapter_link", grasp_offset=(0.0, 0.0, 0.14),
+    close_axis=1,
+    mimic=(("right_outer_knuckle_joint", "finger_joint", 1.0), ("left_inner_knuckle_joint", "finger_joint", 1.0),
+           ("right_inner_knuckle_joint", "finger_joint", 1.0), ("left_inner_finger_joint", "finger_joint", -1.0),
+           ("right_inner_finger_joint", "finger_joint", -1.0)))
+_RS_LICENSE = mjcf.ROBOSUITE_LICENSE
+MODELS.update({
+    "ur5e": RobotModel(
+        name="ur5e", urdf="", mjcf=("robots/ur5e/robot.xml", "grippers/robotiq_gripper_85.xml"),
+        arm_joints=("shoulder_pan_joint", "shoulder_lift_joint", "elbow_joint", "wrist_1_joint", "wrist_2_joint",
+                    "wrist_3_joint"),
+        home=(-0.279, -1.607, 1.811, -1.808, -1.565, -1.991), spread=(1.2, 0.5, 0.5, 1.0, 0.6, 1.5),
+        license=f"{_RS_LICENSE}: UR5e + Robotiq 2F-85", **_ROBOTIQ85),
+    "kinova3": RobotModel(
+        name="kinova3", urdf="", mjcf=("robots/kinova3/robot.xml", "grippers/robotiq_gripper_85.xml"),
+        arm_joints=tuple(f"Actuator{i}" for i in range(1, 8)),
+        home=(-0.048, 0.441, -0.003, 1.406, 0.002, 1.256, -1.571), spread=(1.2, 0.5, 0.6, 0.5, 1.0, 0.6, 1.5),
+        license=f"{_RS_LICENSE}: Kinova Gen3 + Robotiq 2F-85", **_ROBOTIQ85),
+    "jaco": RobotModel(
+        name="jaco", urdf="", mjcf=("robots/jaco/robot.xml", "grippers/robotiq_gripper_85.xml"),
+        arm_joints=tuple(f"j2s7s300_joint_{i}" for i in range(1, 8)),
+        home=(3.179, 3.643, -0.028, 1.684, 0.015, 4.29, 3.142), spread=(1.2, 0.5, 0.6, 0.5, 1.0, 0.6, 1.5),
+        license=f"{_RS_LICENSE}: Kinova Jaco + Robotiq 2F-85", **_ROBOTIQ85),
+    "sawyer": RobotModel(
+        name="sawyer", urdf="", mjcf=("robots/sawyer/robot.xml", "grippers/rethink_gripper.xml"),
+        arm_joints=tuple(f"right_j{i}" for i in range(7)),
+        home=(-0.198, -1.405, -0.165, 1.927, 0.037, 1.036, -1.57), spread=(1.2, 0.5, 0.6, 0.5, 1.0, 0.6, 1.5),
+        gripper_root="gripper_base", drive_joint="l_finger_joint", drive_open=0.020833, drive_closed=-0.0115,
+        gap_open=0.079, gap_closed=0.014, grasp_link="gripper_base", grasp_offset=(0.0, 0.0, 0.10), close_axis=1,
+        mimic=(("r_finger_joint", "l_finger_joint", -1.0),),
+        license=f"{_RS_LICENSE}: Rethink Sawyer + electric gripper"),
+})
 
 
 def get(names: str | list[str]) -> list[RobotModel]:

@@ -40,7 +40,7 @@ def plan(args, ctx):
     models = robot_models.get(args.robots)
     ctx["models"] = models
     ctx["objects"] = assets.objects(args.objects, builtin=not args.no_builtin_objects)
-    ctx["textures"] = assets.textures(args.textures)
+    ctx["textures"] = assets.textures(args.textures, builtin=not args.no_builtin_textures)
     return [(k, f"{models[k % len(models)].name}_s{args.seed}_{k:05d}") for k in range(args.count)]
 
 
