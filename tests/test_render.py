@@ -113,6 +113,30 @@ def test_robosuite_robots_render(tmp_path):
     assert all("robosuite" in layout.Recording(out).video_meta(v)["license"] for v in layout.Recording(out).videos)
 
 
+def test_repaint_changes_the_look_not_the_scene(tmp_path):
+    """--repaint draws from its own generator: the same seed gives the same scene, motion and masks, with
+    the robot in other colours."""
+    need_render_env()
+    roots = {}
+    for p in ("0", "1"):
+        roots[p] = tmp_path / f"paint{p}"
+        r = synth(*tiny("robots", roots[p], "--count", "1", "--robots", "ur5e", "--stop-p", "0", "--seed", "5",
+                        "--repaint", p))
+        assert r.returncode == 0, r.stderr[-3000:]
+    plain, painted = layout.Recording(roots["0"]), layout.Recording(roots["1"])
+    (video,) = plain.videos
+    assert "paint" not in plain.video_meta(video)
+    paint = painted.video_meta(video)["paint"]
+    assert 1 <= len(paint["arm"]) <= 3 and 1 <= len(paint["gripper"]) <= 3
+    for i in range(3):
+        a, b = plain.read_masks(video, i), painted.read_masks(video, i)
+        for part in ("robot", "gripper", "object", "distractor"):
+            assert np.array_equal(a[part], b[part]), (part, i)
+        robot = a["robot"]
+        diff = np.abs(plain.read_image(video, i).astype(int) - painted.read_image(video, i).astype(int)).mean(-1)
+        assert diff[robot].mean() > 3 * max(diff[~robot].mean(), 1.0), (diff[robot].mean(), diff[~robot].mean())
+
+
 def test_robosuite_homes_and_grippers():
     """Each converted robosuite model: at its home pose the grasp point is in front of the robot at table
     height + 27 cm with the approach pointing down (as the pybullet robots), and the jaw gap that

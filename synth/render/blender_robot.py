@@ -29,6 +29,46 @@ class BlenderRobot:
         if not self.visuals:
             raise ValueError(f"{urdf_path}: robot has no visual meshes")
         self.links = {link.get_name(): link for link in self.obj.links}
+        self.gripper_links = gripper_links
+
+    def repaint(self, bproc, rng) -> dict:
+        """Domain randomisation of the robot's look: every material of the arm, and separately of the gripper,
+        is replaced by one of a small random palette (1-3 colours, from black to white, grey or saturated, with
+        random roughness and metalness). Visuals that shared a material share its replacement, so the design's
+        structure (links, joint rings, covers) stays. Returns the palettes (for the video's meta)."""
+        import colorsys
+
+        def colour():  # a quarter near-black, a quarter white/light grey, half coloured or mid grey
+            u = rng.random()
+            if u < 0.25:
+                hsv = (rng.random(), rng.uniform(0.0, 0.3), rng.uniform(0.02, 0.12))
+            elif u < 0.5:
+                hsv = (rng.random(), rng.uniform(0.0, 0.1), rng.uniform(0.7, 0.95))
+            else:
+                hsv = (rng.random(), rng.uniform(0.0, 0.12) if rng.random() < 0.3 else rng.uniform(0.35, 0.95),
+                       rng.uniform(0.2, 0.9))
+            return [float(c) for c in colorsys.hsv_to_rgb(*hsv)]
+
+        palettes, done = {}, {}
+        for part in ("arm", "gripper"):
+            palettes[part] = []
+            for k in range(int(rng.integers(1, 4))):
+                mat = bproc.material.create(f"robot_paint_{part}{k}")
+                rgb = colour()
+                mat.set_principled_shader_value("Base Color", [*rgb, 1.0])
+                mat.set_principled_shader_value("Roughness", float(rng.uniform(0.15, 0.85)))
+                mat.set_principled_shader_value("Metallic", float(rng.uniform(0.3, 0.9) if rng.random() < 0.25 else 0.0))
+                palettes[part].append((mat, [round(c, 3) for c in rgb]))
+        for link in self.obj.links:
+            part = "gripper" if link.get_name() in self.gripper_links else "arm"
+            for vis in link.get_visuals():
+                mats = [m for m in vis.get_materials() if m is not None]
+                key = (part, mats[0].get_name() if mats else "")
+                if key not in done:  # the first region of a material keeps the main colour more often
+                    pal = palettes[part]
+                    done[key] = pal[0][0] if rng.random() < 0.6 else pal[int(rng.integers(len(pal)))][0]
+                vis.replace_materials(done[key])
+        return {part: [rgb for _, rgb in pal] for part, pal in palettes.items()}
 
     def set_joints(self, values: dict[str, float], frame: int) -> None:
         """Pose the robot at keyframe ``frame`` (mimic joints follow their drive joint)."""

@@ -59,6 +59,9 @@ def add_arguments(p: argparse.ArgumentParser, generator: str) -> None:
                        help="chance that the gripper holds an object (default 0.75)")
         p.add_argument("--max-distractors", type=int, default=2, help="moving distractors 0..N (default 2)")
         p.add_argument("--stop-p", type=float, default=0.3, help="chance of a motion stop (default 0.3)")
+        p.add_argument("--repaint", type=float, default=0.0, metavar="P",
+                       help="chance that a sequence's robot is repainted: its materials replaced by a random palette "
+                            "(domain randomisation of the robot's look; default 0)")
         p.add_argument("--scene-seed", type=int, default=None,
                        help="room, camera and lights of sequence k from (SCENE_SEED, k) instead of (seed, k): runs "
                             "with different --seed share scenes and cameras (e.g. a user's recordings of one setup)")
@@ -100,6 +103,8 @@ def check(args: argparse.Namespace, generator: str) -> list[str]:
         for name in args.robots.split(","):
             if name.strip().lower() not in MODELS:
                 problems.append(f"--robots: unknown robot {name!r} (known: {', '.join(MODELS)})")
+    if generator == "robots" and not 0.0 <= args.repaint <= 1.0:
+        problems.append(f"--repaint {args.repaint}: must be in 0..1")
     if generator == "moving" and not 1 <= args.min_objects <= args.max_objects:
         problems.append("--min-objects/--max-objects: need 1 <= min <= max")
     return problems

@@ -4,7 +4,8 @@ Run by ``distinctnet synth robots OUT ...`` (or ``.venv-render/bin/python -m syn
 Sequence k, from its own random generator:
 
 1. a room: textured floor and walls, a table whose top is z = 0, furniture boxes; 1-3 lights;
-2. robot ``robots[k % len(robots)]`` (URDF from pybullet_data) standing at the origin on the table;
+2. robot ``robots[k % len(robots)]`` (URDF from pybullet_data, or robosuite's MJCF converted) standing at the
+   origin on the table; with ``--repaint P`` its materials are replaced by a random palette in a share P;
 3. an arm trajectory: a spline through 2-4 random configurations near a home pose, rejected until the whole
    arm stays above the table and the hand in front of the camera;
 4. either an object held between the jaws (jaws closed on its width; it moves with the hand: its pose is
@@ -102,6 +103,10 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
 
     robot = BlenderRobot(bproc, model, ctx["urdf"][model.name])
     kin = robot.kin
+    # --repaint: the paint comes from its own generator, so that everything else about sequence k is the same
+    # with or without it
+    prng = np.random.default_rng([args.seed, k, 7])
+    paint = robot.repaint(bproc, prng) if prng.random() < getattr(args, "repaint", 0.0) else None
     scene_camera = None
     if srng is not rng:  # the scene's camera, placed for a reference motion of the scene
         _, ref_cfgs, ref_grasp = _trajectory(model, kin, srng, n)
@@ -213,6 +218,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
         "robot": model.name, "seed": args.seed, "index": k, "generator": "robots",
         **({"scene_seed": args.scene_seed} if srng is not rng else {}),
         **({"gripper_clip": True} if clip else {}),
+        **({"paint": paint} if paint else {}),
         "size": [h, w], "samples": args.samples, "holding": bool(holding),
         "object": obj_asset.name if holding else None,
         "distractors": [a.name for a, _, _ in distractors],

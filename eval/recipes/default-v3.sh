@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Default model v3 (cpu-small family, 192x336): v2 continued on renders of five robot embodiments.
+# v0-v2 saw two robots (Panda, KUKA iiwa + WSG50); here the robosuite arms join them (UR5e and Kinova Gen3 with
+# a Robotiq 2F-85, Sawyer with its electric gripper; synth/render/mjcf.py), so that an unseen robot is less
+# far from everything the model knows. Held out entirely: the xArm and the Jaco (robots), YCB 002/006/007/008/010
+# (objects) and 4 of the 15 photo scenes + 2 scikit-image photos (backgrounds).
+# Each step resumes or is skipped when its output exists. Stages (CPU figures in eval/QUALITY.md):
+#   0. asset splits from ../shared/assets (copies under data/, nothing committed)
+#   1. held-out sets: data/v0/heldout_ext (the earlier protocol, re-rendered bit-identically from its seed) and
+#      data/v3/heldout_ext (unseen robots, objects and photos; every video with a motion stop)
+#   2. training renders, object cut-outs, composites
+#   3. training from v2's weights, siamese encoder frozen; fp16 export; held-out evaluation of v2 and v3
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DN=${DN:-.venv/bin/distinctnet}
+PY=${PY:-.venv/bin/python}
+A=${ASSETS:-../shared/assets}
+BASE=${BASE:-distinctnet/assets/default.safetensors}   # v2 (fp16; loaded into fp32)
+RUNS=${RUNS:-runs/v3}
+STEPS=${STEPS:-2500}
+COUNT=${COUNT:-30}
+PAIRS_NUM=${PAIRS_NUM:-6000}
+ROBOTS=${ROBOTS:-panda,kuka,ur5e,kinova3,sawyer}
+
+# 0. asset splits
+split() {  # split SRC DEST PATTERN... : copy SRC's entries matching a pattern into DEST (once)
+  local src=$1 dest=$2; shift 2
+  [ -d "$dest" ] && return 0
+  mkdir -p "$dest.tmp"
+  for p in "$@"; do cp -r $src/$p "$dest.tmp/"; done
+  cp $src/LICENSE.md "$dest.tmp/"
+  mv "$dest.tmp" "$dest"
+}
+split $A/ycb data/v0/ycb_heldout 002_* 006_* 007_* 008_* 010_*
+split $A/ycb data/v1/objects_ycb_train 003_* 004_* 005_* 009_* 035_*
+split $A/backgrounds data/v3/bg_heldout 'humus_FortPoint_*' 'humus_Medborgarplatsen_*' 'humus_Storforsen4_*' \
+  'humus_Yokohama3_*' skimage_coffee.jpg skimage_chelsea.jpg
+if [ ! -d data/v3/bg_train ]; then
+  mkdir -p data/v3/bg_train.tmp
+  for f in $A/backgrounds/*.jpg; do [ -e data/v3/bg_heldout/$(basename $f) ] || cp $f data/v3/bg_train.tmp/; done
+  cp $A/backgrounds/LICENSE.md data/v3/bg_train.tmp/ && mv data/v3/bg_train.tmp data/v3/bg_train
+fi
+
+# 1. held-out sets (motion stops lengthened to 24 still frames without rendering)
+$DN synth robots data/v0/heldout --robots xarm,panda,kuka --count 5 --frames 24 --size 240x416 --seed 900 \
+  --objects data/v0/ycb_heldout --no-builtin-objects --textures $A/backgrounds --stop-p 1
+[ -d data/v0/heldout_ext ] || $PY -m synth.extend_stop data/v0/heldout data/v0/heldout_ext --static 24
+$DN synth robots data/v3/heldout --robots xarm,jaco --count 8 --frames 24 --size 240x416 --seed 950 \
+  --objects data/v0/ycb_heldout --no-builtin-objects --textures data/v3/bg_heldout --no-builtin-textures \
+  --stop-p 1 --object-p 0.9
+[ -d data/v3/heldout_ext ] || $PY -m synth.extend_stop data/v3/heldout data/v3/heldout_ext --static 24
+
+# 2. training data: robot recordings of the five training robots, object cut-outs, composites
+$DN synth robots data/v3/robots --robots $ROBOTS --count $COUNT --frames 16 --size 240x416 --seed 300 \
+  --objects data/v1/objects_ycb_train --textures data/v3/bg_train
+$DN synth objects data/v3/objects --objects data/v1/objects_ycb_train --count 60 --views 8
+$DN synth composite data/v3/pairs --robots data/v3/robots --objects data/v3/objects --backgrounds data/v3/bg_train \
+  --num $PAIRS_NUM --size 240x416 --seed 31 --workers 2 --sheet data/v3/pairs_sheet.png
+
+# 3. training, export, evaluation
+[ -f $RUNS/semantic.safetensors ] || $DN train --config training/configs/cpu-small-semantic.yaml \
+  --data.roots="[data/v3/pairs,data/v3/robots]" --model.net.input_size="[192,336]" \
+  --model.init_from=$BASE --model.init_skip=[] --model.freeze=[siamese] \
+  --model.schedule=cosine --model.warmup_steps=50 --trainer.max_steps=$STEPS --trainer.val_check_interval=500 \
+  --trainer.max_epochs=-1 --trainer.check_val_every_n_epoch=null --trainer.limit_val_batches=25 \
+  --trainer.default_root_dir=$RUNS/semantic --export=$RUNS/semantic.safetensors --ckpt_path=last
+[ -f $RUNS/default-fp16.safetensors ] || $PY -m training.export $RUNS/semantic.safetensors $RUNS/default-fp16.safetensors --fp16
+for set in v0 v3; do
+  for m in base:$BASE v3:$RUNS/default-fp16.safetensors; do
+    [ -f $RUNS/heldout-$set-${m%%:*}.json ] || $DN eval --data data/$set/heldout_ext --checkpoint ${m#*:} \
+      --json $RUNS/heldout-$set-${m%%:*}.json --report $RUNS/heldout-$set-${m%%:*}
+  done
+done
+echo "done: $RUNS/default-fp16.safetensors (held-out figures: $RUNS/heldout-*.json)"
