@@ -102,9 +102,7 @@ class _Model:
         if self.root.tag != "mujoco":
             raise URDFError(f"{path}: not an MJCF file (root element is <{self.root.tag}>)")
         comp = self.root.find("compiler")
-        self.degrees = comp is not None and comp.get("angle", "degree") == "degree"
-        if comp is None:
-            self.degrees = True  # MuJoCo's default
+        self.degrees = (comp.get("angle", "degree") if comp is not None else "degree") == "degree"  # MuJoCo's default
         meshdir = comp.get("meshdir", "") if comp is not None else ""
         self.defaults: dict[str, dict[str, str]] = {}
         for d in self.root.findall("default"):
