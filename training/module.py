@@ -59,7 +59,7 @@ class DistinctNetModule(pl.LightningModule):
                  init_skip: Optional[list[str]] = None, freeze: Optional[list[str]] = None,
                  lr: Optional[dict[str, float]] = None, weight_decay: float = 0.01,
                  class_weights: Optional[dict[str, float]] = None, schedule: str = "constant",
-                 warmup_steps: int = 0):
+                 warmup_steps: int = 0, dice_weight: float = 0.0):
         """
         Args:
             preset: network preset (distinctnet.modeling.PRESETS: fast, paper).
@@ -73,6 +73,8 @@ class DistinctNetModule(pl.LightningModule):
             class_weights: semantic-loss weight per class (defaults: the reference's).
             schedule: learning-rate schedule over trainer.max_steps: constant, or cosine (decays to 0 at max_steps).
             warmup_steps: linear warm-up from 0 over this many steps (both schedules).
+            dice_weight: semantic head: add this times a soft-Dice loss per class to the weighted BCE (0 = the
+                reference's BCE only); helps the small parts (gripper, object).
         """
         super().__init__()
         self.save_hyperparameters()
@@ -88,6 +90,9 @@ class DistinctNetModule(pl.LightningModule):
         if warmup_steps < 0:
             raise UserError(f"model.warmup_steps must be >= 0 (got {warmup_steps})")
         self.schedule, self.warmup_steps = schedule, warmup_steps
+        if dice_weight < 0:
+            raise UserError(f"model.dice_weight must be >= 0 (got {dice_weight})")
+        self.dice_weight = float(dice_weight)
         if init_from:
             report = init_from_checkpoint(self.net, init_from, list(init_skip or []))
             rank_zero_info(f"initialised from {init_from}: {len(report['loaded'])} tensors copied, "
@@ -121,7 +126,7 @@ class DistinctNetModule(pl.LightningModule):
     def loss(self, logits: torch.Tensor, labels: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         if self.net.cfg.head == "motion":
             return motion_loss(logits, labels, valid)
-        return semantic_loss(logits, labels, valid, self.class_weights)
+        return semantic_loss(logits, labels, valid, self.class_weights, self.dice_weight)
 
     def predict_labels(self, logits: torch.Tensor) -> torch.Tensor:
         """B x C bool masks in label-channel order."""
