@@ -169,6 +169,35 @@ def test_save_load_gives_identical_outputs(tmp_path):
         torch.testing.assert_close(e(x, y)[0], a, atol=0.05, rtol=0.05)
 
 
+def test_export_average_is_the_mean_of_the_weights(tmp_path):
+    from training.export import main as export_main
+
+    torch.manual_seed(0)
+    a, b = DistinctNet(tiny()), DistinctNet(tiny())
+    with torch.no_grad():  # BatchNorm statistics too, not only the parameters
+        for m in (a, b):
+            for buf_name, buf in m.named_buffers():
+                if buf.is_floating_point():
+                    buf.uniform_(0.5, 2.0)
+    save_checkpoint(a, tmp_path / "a.safetensors", meta={"stage": "a"})
+    save_checkpoint(b, tmp_path / "b.safetensors", meta={"stage": "b"})
+    out = tmp_path / "soup" / "s.safetensors"
+    assert export_main([str(tmp_path / "a.safetensors"), str(out), "--average", str(tmp_path / "b.safetensors")]) == 0
+    s = load_checkpoint(out)
+    sa, sb, ss = a.state_dict(), b.state_dict(), s.state_dict()
+    for k, v in ss.items():
+        if v.is_floating_point():
+            torch.testing.assert_close(v, (sa[k] + sb[k]) / 2)
+    assert any(not torch.equal(ss[k], sa[k]) for k in ss if ss[k].is_floating_point())
+    assert s.meta["stage"] == "a" and s.meta["averaged"] == [str(tmp_path / "a.safetensors"),
+                                                             str(tmp_path / "b.safetensors")]
+    # another network cannot be averaged in: a one-line error naming the file
+    save_checkpoint(DistinctNet(tiny(decoder_channels=16)), tmp_path / "c.safetensors")
+    assert export_main([str(tmp_path / "a.safetensors"), str(tmp_path / "x.safetensors"),
+                        "--average", str(tmp_path / "c.safetensors")]) == 1
+    assert not (tmp_path / "x.safetensors").exists()
+
+
 def test_bad_checkpoints_give_one_line_errors(tmp_path):
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"\x00not a checkpoint at all" * 10)

@@ -2,6 +2,10 @@
 
     python -m training.export runs/x/checkpoints/best.ckpt model.safetensors
     python -m training.export model.safetensors small.safetensors --fp16   # half the file, e.g. to ship it
+    python -m training.export a.safetensors soup.safetensors --average b.safetensors   # uniform weight average
+
+``--average`` makes a uniform "model soup" (Wortsman et al., 2022): the element-wise mean of the weights (and
+BatchNorm statistics) of checkpoints of the same network, e.g. two fine-tuning runs that share their start.
 """
 from __future__ import annotations
 
@@ -65,15 +69,53 @@ def export_checkpoint(ckpt_path: str | Path, out_path: str | Path, meta: dict | 
     return out_path
 
 
+def average_checkpoints(paths: list[str | Path]):
+    """The uniform weight average of checkpoints of the same network: the first one's model, meta extended."""
+    from distinctnet.modeling import load_checkpoint
+
+    paths = [Path(x) for x in paths]
+    for x in paths:
+        if not str(x).endswith(".safetensors"):
+            raise fail(x, "--average takes exported .safetensors checkpoints (run the export on it first)")
+    nets = [load_checkpoint(x) for x in paths]
+    first = nets[0]
+    for x, net in zip(paths[1:], nets[1:]):
+        if net.cfg != first.cfg:
+            raise fail(x, f"another network than {paths[0]} (model settings differ): cannot average")
+    states = [net.state_dict() for net in nets]
+    avg = {}
+    for k, v in states[0].items():
+        if v.is_floating_point():
+            avg[k] = torch.stack([sd[k].float() for sd in states]).mean(0).to(v.dtype)
+        else:  # counters such as BatchNorm's num_batches_tracked: the largest
+            avg[k] = torch.stack([sd[k] for sd in states]).max(0).values
+    first.load_state_dict(avg)
+    first.meta = {**first.meta, "averaged": [str(x) for x in paths]}
+    return first
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.export", description=__doc__.splitlines()[0])
     p.add_argument("ckpt")
     p.add_argument("out")
     p.add_argument("--fp16", action="store_true", help="store the weights in float16 (half the file; loaded back "
                                                        "as float32)")
+    p.add_argument("--average", nargs="+", metavar="CKPT", default=[],
+                   help="average the weights of CKPT with these checkpoints of the same network (model soup)")
     args = p.parse_args(argv)
+    dtype = torch.float16 if args.fp16 else None
     try:
-        print(export_checkpoint(args.ckpt, args.out, dtype=torch.float16 if args.fp16 else None))
+        if args.average:
+            from distinctnet.modeling import save_checkpoint
+
+            net = average_checkpoints([args.ckpt, *args.average])
+            if dtype is not None:
+                net.meta["weights_dtype"] = "float16"
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            save_checkpoint(net, args.out, meta=net.meta, dtype=dtype)
+            print(args.out)
+        else:
+            print(export_checkpoint(args.ckpt, args.out, dtype=dtype))
     except UserError as e:
         print(f"export: error: {e}", file=sys.stderr)
         return 1

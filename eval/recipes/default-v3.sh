@@ -10,7 +10,8 @@
 #      videos; v2 scores within 0.2 IoU of the stored figures except distractor, 17.2 vs 20.4) and
 #      data/v3/heldout_ext (unseen robots, objects and photos; every video with a motion stop)
 #   2. training renders, object cut-outs, composites
-#   3. training from v2's weights, siamese encoder frozen; fp16 export; held-out evaluation of v2 and v3
+#   3. training from v2's weights: four runs, two weight averages (model soups), fp16;
+#      held-out evaluation of v2 and v3
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DN=${DN:-.venv/bin/distinctnet}
@@ -67,21 +68,33 @@ composite data/v3/pairs data/v3/robots 5000 31
 composite data/v3/pairs_paint data/v3/robots_paint 3000 32
 composite data/v3/pairs_b data/v3/robots_b 3000 33
 
-# 3. training (eval/QUALITY.md, protocol v3): C = v2 + 2,500 steps on the first two render sets and their
-#    composites with a soft-Dice term; D (ships) = C + 3,000 steps on everything. Siamese encoder frozen,
-#    warm-up + cosine decay, 15% motion-stop pairs. Then the fp16 export and the held-out evaluations.
-train() {  # train RUN INIT STEPS ROOTS
-  [ -f $1/semantic.safetensors ] || $DN train --config training/configs/cpu-small-semantic.yaml \
-    --data.roots="[$4]" --model.net.input_size="[192,336]" \
-    --model.init_from=$2 --model.init_skip=[] --model.freeze=[siamese] --model.dice_weight=0.5 \
-    --model.schedule=cosine --model.warmup_steps=50 --trainer.max_steps=$3 --trainer.val_check_interval=500 \
+# 3. training (eval/QUALITY.md, protocol v3, rows 12-16). Batch 4 at 192x336, soft-Dice term, warm-up + cosine
+#    decay, 15% motion-stop pairs:
+#    C = v2 + 2,500 steps on the first two render sets and their composites (siamese encoder frozen);
+#    D = C + 3,000 steps on everything (frozen); E = the mean of C's and D's weights (a uniform model soup);
+#    F = E + 1,800 steps on everything with the whole network trained (encoder lr 3e-5, the rest 5e-5);
+#    ships: the mean of E's and F's weights, in fp16. Then the held-out evaluations of v2 and v3.
+train() {  # train RUN INIT STEPS ROOTS [extra options]
+  local run=$1 init=$2 steps=$3 roots=$4; shift 4
+  [ -f $run/semantic.safetensors ] || $DN train --config training/configs/cpu-small-semantic.yaml \
+    --data.roots="[$roots]" --model.net.input_size="[192,336]" \
+    --model.init_from=$init --model.init_skip=[] --model.freeze=[siamese] --model.dice_weight=0.5 \
+    --model.schedule=cosine --model.warmup_steps=50 --trainer.max_steps=$steps --trainer.val_check_interval=500 \
     --trainer.max_epochs=-1 --trainer.check_val_every_n_epoch=null --trainer.limit_val_batches=25 \
-    --data.static_prob=0.15 --trainer.default_root_dir=$1/semantic --export=$1/semantic.safetensors --ckpt_path=last
+    --data.static_prob=0.15 --trainer.default_root_dir=$run/semantic --export=$run/semantic.safetensors \
+    --ckpt_path=last "$@"
 }
 V=data/v3
+ALL=$V/pairs,$V/pairs_paint,$V/pairs_b,$V/robots,$V/robots_paint,$V/robots_b
 train $RUNS/c $BASE 2500 $V/pairs,$V/pairs_paint,$V/robots,$V/robots_paint
-train $RUNS/d $RUNS/c/semantic.safetensors 3000 $V/pairs,$V/pairs_paint,$V/pairs_b,$V/robots,$V/robots_paint,$V/robots_b
-[ -f $RUNS/default-fp16.safetensors ] || $PY -m training.export $RUNS/d/semantic.safetensors $RUNS/default-fp16.safetensors --fp16
+train $RUNS/d $RUNS/c/semantic.safetensors 3000 $ALL
+[ -f $RUNS/e.safetensors ] || $PY -m training.export $RUNS/c/semantic.safetensors $RUNS/e.safetensors \
+  --average $RUNS/d/semantic.safetensors
+train $RUNS/f $RUNS/e.safetensors 1800 $ALL --model.freeze=[] --seed_everything=1 \
+  --model.lr.encoder=3.0e-5 --model.lr.merge=5.0e-5 --model.lr.aspp=5.0e-5 --model.lr.decoder=5.0e-5 \
+  --trainer.val_check_interval=600
+[ -f $RUNS/default-fp16.safetensors ] || $PY -m training.export $RUNS/e.safetensors \
+  $RUNS/default-fp16.safetensors --average $RUNS/f/semantic.safetensors --fp16
 for set in v0 v3; do
   for m in base:$BASE v3:$RUNS/default-fp16.safetensors; do
     [ -f $RUNS/heldout-$set-${m%%:*}.json ] || $DN eval --data data/$set/heldout_ext --checkpoint ${m#*:} \
