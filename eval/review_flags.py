@@ -12,41 +12,37 @@ import csv
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from distinctnet.errors import UserError, fail
+from distinctnet.layout import PARTS, Recording
 
-PARTS = {"000": "arm", "001": "gripper", "002": "robot", "003": "object", "004": "distractor"}
-
-
-def _mask(path: Path) -> np.ndarray:
-    m = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if m is None:
-        raise fail(path, "missing or unreadable mask")
-    return m > 127
+from .metrics import confusion, iou_from_counts
 
 
 def frame_rows(gt: Path, pred: Path) -> list[tuple[str, float, float]]:
-    """(part, margin, IoU) for every frame and part the labeller predicted non-empty."""
+    """(part, margin, IoU in percent) for every frame and part the labeller predicted non-empty."""
     csvs = sorted((pred / "quality").glob("*.csv"))
     if not csvs:
         raise fail(pred / "quality", "no quality/*.csv here: pass the tree `distinctnet label` or "
                                      "`distinctnet eval --out` wrote")
+    gt_rec, pred_rec = Recording(gt), Recording(pred)
     rows = []
     for q in csvs:
         video = q.stem
         with open(q, newline="") as fh:
             for r in csv.DictReader(fh):
                 frame = int(r["frame"])
-                for pid, name in PARTS.items():
+                for name in PARTS.values():
                     margin = r.get(f"{name}_margin", "")
                     if margin in ("", None):
                         continue  # empty prediction: nothing to flag
-                    g = _mask(gt / "mask" / video / pid / f"{frame:05d}.png")
-                    p = _mask(pred / "mask" / video / pid / f"{frame:05d}.png")
-                    union = int((g | p).sum())
-                    rows.append((name, float(margin), (g & p).sum() / union if union else 1.0))
+                    g = gt_rec.read_mask(video, name, frame)
+                    try:
+                        counts = confusion(pred_rec.read_mask(video, name, frame), g)
+                    except ValueError as e:  # sizes differ
+                        raise fail(pred_rec.mask_path(video, name, frame), str(e)) from None
+                    rows.append((name, float(margin), iou_from_counts(*counts)))
     return rows
 
 
@@ -54,7 +50,7 @@ def summarise(rows: list[tuple[str, float, float]], thresholds: list[float]) -> 
     out = {}
     for name in PARTS.values():
         m = np.array([r[1] for r in rows if r[0] == name])
-        iou = np.array([r[2] for r in rows if r[0] == name]) * 100
+        iou = np.array([r[2] for r in rows if r[0] == name])
         if len(m) == 0:
             continue
         corr = float(np.corrcoef(m, iou)[0, 1]) if len(m) > 1 and m.std() > 0 and iou.std() > 0 else None

@@ -176,7 +176,7 @@ def test_export_average_is_the_mean_of_the_weights(tmp_path):
     a, b = DistinctNet(tiny()), DistinctNet(tiny())
     with torch.no_grad():  # BatchNorm statistics too, not only the parameters
         for m in (a, b):
-            for buf_name, buf in m.named_buffers():
+            for buf in m.buffers():
                 if buf.is_floating_point():
                     buf.uniform_(0.5, 2.0)
     save_checkpoint(a, tmp_path / "a.safetensors", meta={"stage": "a"})

@@ -3,7 +3,8 @@ import numpy as np
 import cv2
 import pytest
 
-from eval.review_flags import PARTS, frame_rows, main, summarise
+from distinctnet.layout import PARTS
+from eval.review_flags import frame_rows, main, summarise
 
 
 def _write(root, video, pid, frame, mask):
@@ -14,6 +15,8 @@ def _write(root, video, pid, frame, mask):
 
 def _tree(tmp_path):
     gt, pred = tmp_path / "gt", tmp_path / "pred"
+    for root in (gt, pred):
+        (root / "image").mkdir(parents=True)  # a labelled-recording tree (no meta.json needed)
     full = np.zeros((8, 8), bool)
     full[:4] = True  # 32 px
     half = np.zeros((8, 8), bool)
@@ -36,7 +39,7 @@ def _tree(tmp_path):
 def test_margin_and_iou_per_frame(tmp_path):
     gt, pred = _tree(tmp_path)
     rows = frame_rows(gt, pred)
-    assert rows == [("robot", 0.9, 1.0), ("robot", 0.3, 0.5)]  # empty predictions are not rows
+    assert rows == [("robot", 0.9, 100.0), ("robot", 0.3, 50.0)]  # empty predictions are not rows
     res = summarise(rows, [0.5, 0.95])
     assert list(res) == ["robot"] and res["robot"]["frames"] == 2
     assert res["robot"]["corr_margin_iou"] == pytest.approx(1.0)

@@ -29,20 +29,28 @@ def read_lightning_checkpoint(path: str | Path) -> dict:
         raise fail(path, f"not a Lightning checkpoint ({type(e).__name__})") from None
 
 
+def _save(net, out_path: str | Path, info: dict, dtype: torch.dtype | None) -> Path:
+    from distinctnet.modeling import save_checkpoint
+
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if dtype is not None:
+        info["weights_dtype"] = str(dtype).replace("torch.", "")
+    save_checkpoint(net, out_path, meta=info, dtype=dtype)
+    return out_path
+
+
 def export_checkpoint(ckpt_path: str | Path, out_path: str | Path, meta: dict | None = None,
-                      dtype: torch.dtype | None = None) -> Path:
-    """Rebuild the network from the checkpoint's hyperparameters, load its weights, save_checkpoint."""
-    from distinctnet.modeling import load_checkpoint, save_checkpoint
+                      dtype: torch.dtype | None = None, average: list[str | Path] = ()) -> Path:
+    """Rebuild the network from the checkpoint's hyperparameters, load its weights, save_checkpoint.
+    ``average``: more of our .safetensors checkpoints to average ``ckpt_path`` with (model soup)."""
+    from distinctnet.modeling import load_checkpoint
 
     from .module import build_net
 
-    if str(ckpt_path).endswith(".safetensors"):  # already ours: re-save (e.g. in fp16), meta kept
-        net = load_checkpoint(ckpt_path)
-        info = {**net.meta, **(meta or {})}
-        if dtype is not None:
-            info["weights_dtype"] = str(dtype).replace("torch.", "")
-        save_checkpoint(net, out_path, meta=info, dtype=dtype)
-        return Path(out_path)
+    if average or str(ckpt_path).endswith(".safetensors"):  # already ours: re-save (e.g. in fp16), meta kept
+        net = average_checkpoints([ckpt_path, *average]) if average else load_checkpoint(ckpt_path)
+        return _save(net, out_path, {**net.meta, **(meta or {})}, dtype)
     ckpt = read_lightning_checkpoint(ckpt_path)
     hp = ckpt.get("hyper_parameters") or {}
     if "state_dict" not in ckpt or "preset" not in hp:
@@ -61,12 +69,7 @@ def export_checkpoint(ckpt_path: str | Path, out_path: str | Path, meta: dict | 
             info["best_score"] = float(cb_state["best_model_score"])
             break
     info.update(meta or {})
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    if dtype is not None:
-        info["weights_dtype"] = str(dtype).replace("torch.", "")
-    save_checkpoint(net, out_path, meta=info, dtype=dtype)
-    return out_path
+    return _save(net, out_path, info, dtype)
 
 
 def average_checkpoints(paths: list[str | Path]):
@@ -103,19 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--average", nargs="+", metavar="CKPT", default=[],
                    help="average the weights of CKPT with these checkpoints of the same network (model soup)")
     args = p.parse_args(argv)
-    dtype = torch.float16 if args.fp16 else None
     try:
-        if args.average:
-            from distinctnet.modeling import save_checkpoint
-
-            net = average_checkpoints([args.ckpt, *args.average])
-            if dtype is not None:
-                net.meta["weights_dtype"] = "float16"
-            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-            save_checkpoint(net, args.out, meta=net.meta, dtype=dtype)
-            print(args.out)
-        else:
-            print(export_checkpoint(args.ckpt, args.out, dtype=dtype))
+        print(export_checkpoint(args.ckpt, args.out, dtype=torch.float16 if args.fp16 else None,
+                                average=args.average))
     except UserError as e:
         print(f"export: error: {e}", file=sys.stderr)
         return 1
