@@ -42,7 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(twice the compute; default none)")
     p.add_argument("--input-size", metavar="HxW", default=None,
                    help="size the frames are resized to for the network (default: the model's native size)")
-    p.add_argument("--threshold", type=float, default=0.5, help="probability threshold for masks (0.5)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="probability threshold for the masks of all parts (default: the checkpoint's calibrated "
+                        "per-part thresholds, else 0.5)")
     p.add_argument("--review-margin", type=float, default=None,
                    help="flag a frame for review when a part's mean margin |p-0.5|*2 is below this (0.6)")
     p.add_argument("--write-workers", type=int, default=None, metavar="N",
@@ -75,7 +77,7 @@ def run(args) -> int:
         args.review_margin = DEFAULT_REVIEW_MARGIN
     if args.batch < 1:
         raise UserError("--batch must be at least 1")
-    if not 0.0 < args.threshold < 1.0:
+    if args.threshold is not None and not 0.0 < args.threshold < 1.0:
         raise UserError("--threshold must be between 0 and 1")
     if isinstance(args.input_size, str):
         from ..argtypes import parse_size

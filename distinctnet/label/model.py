@@ -28,9 +28,14 @@ def load_model(checkpoint: str | Path | None):
     try:
         from ..modeling import load_checkpoint
 
-        return load_checkpoint(path, map_location="cpu")
+        model = load_checkpoint(path, map_location="cpu")
     except UserError:
         raise
     except Exception as e:  # noqa: BLE001 - anything else means the file is not one of ours
         raise fail(path, f"cannot load checkpoint: from another version or not a distinctnet checkpoint "
                          f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    th = (model.meta or {}).get("thresholds")
+    if th is not None and not (isinstance(th, dict) and all(
+            isinstance(v, (int, float)) and 0.0 < v < 1.0 for v in th.values())):
+        raise fail(path, f"meta thresholds {th!r} are not per-class numbers between 0 and 1")
+    return model

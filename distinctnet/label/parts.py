@@ -7,13 +7,20 @@ arm | gripper), while ``annotated_parts`` is ``["foreground"]`` so evaluation sc
 only. That mirrors DistinctNet's own use of stage-1 masks of recordings of the moving robot as robot
 cut-outs; on recordings with a grasped object or distractors the robot part then includes them, which the
 meta says (``foreground_written_to``).
+
+Per-class thresholds (a calibrated checkpoint's ``meta["thresholds"]``, or ``--threshold``): each channel's
+probability p is first mapped onto a scale where its threshold t sits at 0.5, piecewise linearly
+(q = p / 2t below t, 0.5 + (p - t) / 2(1 - t) above), so that mask = q > 0.5 = p > t, the arm's probability
+min(q_robot, 1 - q_gripper) and the review margins |q - 0.5| * 2 mean the same whatever the thresholds.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping, Sequence
 
 import numpy as np
 
+from ..errors import UserError
 from ..layout import PART_NAMES
 
 
@@ -24,13 +31,37 @@ class PartPlan:
     annotated: list[str]                # meta annotated_parts
     meta: dict = field(default_factory=dict)
 
-    def split(self, probs: np.ndarray, threshold: float = 0.5) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """probs C x H x W -> {part: (bool mask, probability map)} for the parts the model gives."""
-        out = {part: (probs[c] > threshold, probs[c]) for part, c in self.channels.items()}
+    def split(self, probs: np.ndarray, thresholds: float | Sequence[float] = 0.5
+              ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """probs C x H x W -> {part: (bool mask, probability map rescaled so that its threshold is 0.5)} for the
+        parts the model gives; ``thresholds``: one for all channels or one per channel."""
+        th = np.broadcast_to(np.asarray(thresholds, dtype=np.float32), (probs.shape[0],))
+        q = {c: rescale(probs[c], float(th[c])) for c in set(self.channels.values())}
+        out = {part: (probs[c] > th[c], q[c]) for part, c in self.channels.items()}
         if self.derive_arm:
-            p_arm = np.minimum(probs[self.channels["robot"]], 1.0 - probs[self.channels["gripper"]])
+            p_arm = np.minimum(q[self.channels["robot"]], 1.0 - q[self.channels["gripper"]])
             out["arm"] = (out["robot"][0] & ~out["gripper"][0], p_arm)
         return {p: out[p] for p in PART_NAMES if p in out}
+
+
+def rescale(p: np.ndarray, t: float) -> np.ndarray:
+    """Map probabilities piecewise linearly so that threshold ``t`` goes to 0.5 (0 and 1 stay put)."""
+    if t == 0.5:
+        return p
+    return np.where(p > t, 0.5 + (p - t) * (0.5 / (1.0 - t)), p * (0.5 / t)).astype(p.dtype, copy=False)
+
+
+def class_thresholds(classes: Sequence[str], given: float | Mapping[str, float] | None = None,
+                     calibrated: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The threshold of each class: ``given`` (one number for all, or per class) before the checkpoint's
+    ``calibrated`` ones before 0.5."""
+    if isinstance(given, (int, float)):
+        return {c: float(given) for c in classes}
+    out = {c: float((given or {}).get(c, (calibrated or {}).get(c, 0.5))) for c in classes}
+    for c, t in out.items():
+        if not 0.0 < t < 1.0:
+            raise UserError(f"threshold of {c} must be between 0 and 1, got {t}")
+    return out
 
 
 def plan_parts(head: str, classes: tuple[str, ...]) -> PartPlan:

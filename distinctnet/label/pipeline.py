@@ -32,7 +32,6 @@ class LabelOptions:
     out: Path
     exports: list[str] = field(default_factory=list)
     overwrite: bool = False
-    threshold: float = 0.5
     review_margin: float = DEFAULT_REVIEW_MARGIN
     jpeg_quality: int = 95
     fps: float = 15.0
@@ -139,14 +138,14 @@ def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
              **({"video": src.video} if src.video else {}),
              "labelled_by": "distinctnet label", "checkpoint": opts.checkpoint,
              "checkpoint_sha256": opts.checkpoint_sha256, "model_head": labeller.head,
-             "model_classes": list(labeller.classes), "threshold": opts.threshold,
+             "model_classes": list(labeller.classes), "thresholds": dict(labeller.thresholds),
              **({"labeller": opts.settings} if opts.settings else {}), **plan.meta}
     writer = VideoWriter(root, src.name, annotated_parts=plan.annotated, source=str(Path(src.path).resolve()),
                          extra=extra, quality=opts.jpeg_quality)
     bar = tqdm(desc=src.name, unit="frame", disable=not opts.progress, leave=False)
 
     def emit(i: int, rgb, probs) -> dict:  # masks + files + quality row of frame i (runs in a writer thread)
-        split = plan.split(probs, opts.threshold)
+        split = plan.split(probs, labeller.channel_thresholds)
         writer.write(rgb, {part: m for part, (m, _p) in split.items()}, frame=i)
         return quality.make_row(i, split)
 

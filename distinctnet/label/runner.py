@@ -23,13 +23,18 @@ TTA_MODES = ("none", "flip")
 
 
 class Labeller:
-    def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None):
+    def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None,
+                 thresholds: float | dict[str, float] | None = None):
         """
         Args:
             tta: test-time augmentation: ``none``, or ``flip`` (the mirrored video is labelled too and the
                 probabilities of both are averaged; twice the compute).
             input_size: (H, W) the frames are resized to for the network; default: the model's native size.
+            thresholds: mask threshold, one for all classes or per class; default: the checkpoint's calibrated
+                ones (``meta["thresholds"]``, written by ``python -m eval.calibrate``), else 0.5.
         """
+        from .parts import class_thresholds
+
         import torch
 
         if tta not in TTA_MODES:
@@ -45,6 +50,9 @@ class Labeller:
         self.input_size = tuple(input_size) if input_size else tuple(self.cfg.input_size)
         if len(self.input_size) != 2 or min(self.input_size) < 32:
             raise UserError(f"--input-size: {self.input_size} is not a size HxW of at least 32x32")
+        self.thresholds = class_thresholds(self.classes, thresholds,
+                                           (getattr(model, "meta", None) or {}).get("thresholds"))
+        self.channel_thresholds = [self.thresholds[c] for c in self.classes]
 
     def _prep(self, rgb: np.ndarray):
         """uint8 HxWx3 -> uint8 3 x H' x W' tensor at the model's input size (CPU)."""
@@ -106,7 +114,7 @@ class Labeller:
         return self._probs(logits)
 
     def settings(self) -> dict:
-        """What decides the masks besides the checkpoint (recorded in the output's meta)."""
+        """What decides the masks besides the checkpoint and the thresholds (recorded in the output's meta)."""
         return {"tta": self.tta, "input_size": list(self.input_size)}
 
     def predict(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -130,10 +138,10 @@ class Labeller:
 def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: int = 4, exports=(),
                      topic: str | None = None, overwrite: bool = False, progress: bool = False,
                      write_workers: int | None = None, tta: str = "none",
-                     input_size: tuple[int, int] | None = None) -> dict:
+                     input_size: tuple[int, int] | None = None, threshold: float | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
-    "labelled", "skipped"}``; raises UserError when a video fails (the others are labelled)."""
+    "labelled", "skipped", "thresholds"}``; raises UserError when a video fails (the others are labelled)."""
     import time
     from pathlib import Path
 
@@ -148,7 +156,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     ckpt = checkpoint_path(checkpoint)
     dev = resolve_device(device)
     model = load_model(ckpt)
-    labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size)
+    labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size, thresholds=threshold)
     opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
                         checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt), settings=labeller.settings(),
                         write_workers=default_write_workers(write_workers))
@@ -161,4 +169,4 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                         f"{n} of {len(sources)} video(s) failed, first: {summary.failed[0][1]}")
     return {"pairs": summary.frames, "seconds": seconds, "device": str(dev),
             "parameters": int(sum(p.numel() for p in model.parameters())),
-            "labelled": summary.labelled, "skipped": summary.skipped}
+            "labelled": summary.labelled, "skipped": summary.skipped, "thresholds": dict(labeller.thresholds)}

@@ -74,3 +74,18 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
                          f"{len(unexpected)} unexpected tensors): file corrupted or from another version")
     model.meta = header["meta"]
     return model.to(map_location).eval()
+
+
+def rewrite_meta(src: str | Path, dst: str | Path, update: dict) -> None:
+    """Copy checkpoint ``src`` to ``dst`` with ``update`` merged into its meta; tensors are copied unchanged."""
+    from safetensors.torch import load_file, save
+
+    from ..io import atomic_write_bytes
+
+    header = read_header(src)
+    tensors = load_file(str(src), device="cpu")
+    meta = {**header["meta"], **update}
+    Path(dst).parent.mkdir(parents=True, exist_ok=True)
+    out = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": json.dumps(header["config"], sort_keys=True),
+           "meta": json.dumps(meta)}
+    atomic_write_bytes(dst, save(tensors, metadata=out))
