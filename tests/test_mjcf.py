@@ -173,6 +173,20 @@ def test_arm_kinematics_match_mujoco(tmp_path, angle, euler, lim):
     assert left[1, 3] == pytest.approx(0.05) and right[1, 3] == pytest.approx(-0.05)
 
 
+@pytest.mark.parametrize("angle", ["radian", "degree"])
+def test_gripper_without_compiler_takes_the_arms_angle_unit(tmp_path, angle):
+    """robosuite's gripper files have no <compiler>: merged into the arm's model they use its angle unit."""
+    arm, _ = _write(tmp_path, angle, "0 0 0", "1.5" if angle == "radian" else "85.94367")
+    grip = tmp_path / "hinge_claw.xml"
+    grip.write_text('<mujoco><worldbody><body name="claw_base"><geom type="sphere" size="0.03" group="1"/>'
+                    '<body name="finger"><joint name="f" axis="1 0 0" range="0 0.8" limited="true"/>'
+                    '<geom type="box" size="0.01 0.01 0.02" group="1"/></body></body></worldbody></mujoco>')
+    out = mjcf_to_urdf(arm, tmp_path / "toy.urdf", grip)
+    (f,) = [j for j in ET.parse(out).getroot().findall("joint") if j.get("name") == "f"]
+    upper = float(f.find("limit").get("upper"))
+    assert upper == pytest.approx(0.8 if angle == "radian" else math.radians(0.8), abs=1e-6)
+
+
 def test_visual_geoms(tmp_path):
     arm, grip = _write(tmp_path)
     out = mjcf_to_urdf(arm, tmp_path / "toy.urdf")

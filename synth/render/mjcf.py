@@ -295,6 +295,8 @@ def mjcf_to_urdf(robot_xml: str | Path, out: str | Path, gripper_xml: str | Path
     mounts = {}
     if gripper_xml is not None:
         gmodel = _Model(Path(gripper_xml))
+        if gmodel.root.find("compiler") is None:  # robosuite merges the gripper into the arm's model: its units
+            gmodel.degrees = model.degrees
         gworld = gmodel.root.find("worldbody")
         groots = gworld.findall("body") if gworld is not None else []
         if not groots:
