@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write", metavar="OUT", help="copy of the checkpoint with these thresholds in its meta")
     p.add_argument("--json", metavar="FILE", help="write thresholds and IoU per class")
     p.add_argument("--plot", metavar="PNG", help="IoU against threshold per class")
+    p.add_argument("--classes", metavar="LIST", default=None,
+                   help="calibrate only these classes (comma-separated); the others keep 0.5 (default: all)")
     p.add_argument("--step", default="0.05", help="threshold grid step (default 0.05: 0.05 ... 0.95)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--quiet", action="store_true")
@@ -165,6 +167,15 @@ def main(argv: list[str] | None = None) -> int:
         labeller = Labeller(load_model(ckpt), resolve_device(args.device), thresholds=0.5)
         hist, frames = collect(args.data, labeller, progress=not args.quiet)
         result = calibrate(hist, grid)
+        if args.classes:
+            chosen = [c.strip() for c in args.classes.split(",") if c.strip()]
+            unknown = sorted(set(chosen) - set(result))
+            if unknown:
+                raise UserError(f"--classes: {', '.join(unknown)} not among the model's classes "
+                                f"({', '.join(result)})")
+            for c, r in result.items():
+                if c not in chosen:
+                    r.update(threshold=0.5, iou=r["iou_at_0.5"], kept_at_half=True)
         print(f"{frames} frames of {args.data}; dataset IoU (%) at 0.5 and at the chosen threshold")
         print(f"{'class':<12}{'IoU@0.5':>9}{'threshold':>11}{'IoU':>7}")
         for c, r in result.items():
@@ -180,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.write:
             rewrite_meta(ckpt, args.write, {"thresholds": thresholds,
                                             "thresholds_from": {"data": str(args.data), "frames": frames,
+                                                                "classes": args.classes or "all",
                                                                 "tool": "python -m eval.calibrate"}})
             print(f"wrote {args.write}")
     except UserError as e:

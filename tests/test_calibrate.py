@@ -142,6 +142,15 @@ def test_calibrated_checkpoint_is_used_by_the_labeller(tmp_path, semantic_ckpt, 
         assert torch.equal(v, w), k  # weights copied unchanged
     assert b.meta["thresholds"] == info["thresholds"] and b.cfg == a.cfg
 
+    assert main(["--data", str(tmp_path / "gt"), "--checkpoint", str(semantic_ckpt), "--json",
+                 str(tmp_path / "t2.json"), "--classes", "gripper,object", "--quiet"]) == 0
+    only = json.loads((tmp_path / "t2.json").read_text())
+    assert only["thresholds"]["robot"] == only["thresholds"]["foreground"] == 0.5
+    assert only["classes"]["robot"]["kept_at_half"] and only["classes"]["robot"]["iou"] == \
+        info["classes"]["robot"]["iou_at_0.5"]
+    assert main(["--data", str(tmp_path / "gt"), "--checkpoint", str(semantic_ckpt), "--classes", "arm"]) == 1
+    assert "--classes: arm" in capsys.readouterr().err
+
     rewrite_meta(semantic_ckpt, out, {"thresholds": {"robot": 0.2, "object": 0.1}})
     lab = Labeller(load_model(out), "cpu")
     assert lab.thresholds == {"foreground": 0.5, "robot": 0.2, "gripper": 0.5, "object": 0.1, "distractor": 0.5}
