@@ -19,8 +19,8 @@ from .render import options
 
 REPO = Path(__file__).resolve().parent.parent
 HELP = {
-    "robots": "render robot recordings (Panda, KUKA iiwa + WSG50, xArm; robosuite UR5e, Kinova Gen3, Jaco, Sawyer) "
-              "with grasped objects and distractors",
+    "robots": "render robot recordings (Panda, KUKA iiwa + WSG50, xArm; robosuite UR5e, Kinova Gen3, Jaco, Sawyer, "
+              "KUKA iiwa and Panda + Robotiq 2F-140) with grasped objects and distractors",
     "moving": "render stage-1 sequences: a static room with one object moved between frames",
     "objects": "render RGBA object cut-outs (paste sources for composite)",
     "sheet": "contact sheet PNG of a data folder (mask overlays, or object cut-outs)",

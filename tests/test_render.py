@@ -105,8 +105,8 @@ def test_robosuite_robots_render(tmp_path):
     """The MJCF arms converted from robosuite (synth/render/mjcf.py), each holding an object."""
     need_render_env()
     out = tmp_path / "robosuite"
-    robots = ["ur5e", "kinova3", "jaco", "sawyer"]
-    r = synth(*tiny("robots", out, "--count", "4", "--robots", ",".join(robots), "--object-p", "1",
+    robots = ["ur5e", "kinova3", "jaco", "sawyer", "iiwa140", "panda140"]
+    r = synth(*tiny("robots", out, "--count", str(len(robots)), "--robots", ",".join(robots), "--object-p", "1",
                     "--max-distractors", "0", "--stop-p", "0", "--seed", "3"))
     assert r.returncode == 0, r.stderr[-3000:]
     check_robot_recordings(out, robots, r)
@@ -166,17 +166,21 @@ for m in robot_models.MODELS.values():
         pts = [(base @ k.link_pose(cfg, l))[:3, 3] for l in leaves]
         tips.append([float(np.ptp([p[m.close_axis] for p in pts]))])
     out[m.name] = {"grasp": g[:3].tolist(), "approach": T[:3, 2].tolist(), "spread": tips,
-                   "gap": [m.gap_open, m.gap_closed]}
+                   "gap": [m.gap_open, m.gap_closed], "drive": [m.drive_open, m.drive_closed],
+                   "limits": list(k.limits(m.drive_joint))}
 print(json.dumps(out))
 """
     r = subprocess.run([str(RENDER_PY), "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300,
                        env={**os.environ, "PYTHONPATH": str(REPO)})
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads(r.stdout.strip().splitlines()[-1])
-    assert set(res) >= {"ur5e", "kinova3", "jaco", "sawyer"}
+    assert set(res) >= {"ur5e", "kinova3", "jaco", "sawyer", "iiwa140", "panda140"}
     for name, v in res.items():
         assert np.allclose(v["grasp"], [0.5, 0.0, 0.27], atol=0.03), (name, v)
         assert v["approach"][2] < -0.95, (name, v)
+        # the renderer (BlenderProc) turns URDF limits into bone limits: the drive's travel must lie inside them
+        lo, hi = v["limits"]
+        assert lo - 1e-6 <= min(v["drive"]) and max(v["drive"]) <= hi + 1e-6, (name, v)
         (opened,), (closed,) = v["spread"]
         # the finger links spread apart when open and come together when closed, by about the jaw gap's change
         assert opened > closed, (name, v)

@@ -103,6 +103,17 @@ _ROBOTIQ85 = dict(
     mimic=(("right_outer_knuckle_joint", "finger_joint", 1.0), ("left_inner_knuckle_joint", "finger_joint", 1.0),
            ("right_inner_knuckle_joint", "finger_joint", 1.0), ("left_inner_finger_joint", "finger_joint", -1.0),
            ("right_inner_finger_joint", "finger_joint", -1.0)))
+# Robotiq 2F-140 (robosuite's MJCF couples its joints by tendons; here the linkage is made rigid instead: the
+# inner knuckle turns with the outer one and the inner finger counter-rotates, so the pads stay parallel):
+# finger_joint 0 = open, 0.7 = closed; pad gap 0.1285 m open and 0 closed (pad tips from urchin's FK; at 0.35
+# the linear model is 4 mm narrower). The grasp frame is robosuite's ``eef`` body (z along the fingers, x the
+# closing axis), 20.75 cm in front of the flange; the pad centres move 1-2 cm along z as the jaws close.
+_ROBOTIQ140 = dict(
+    gripper_root="right_gripper", drive_joint="finger_joint", drive_open=0.0, drive_closed=0.7,
+    gap_open=0.1285, gap_closed=0.0, grasp_link="eef", grasp_offset=(0.0, 0.0, -0.005), close_axis=0,
+    mimic=(("left_inner_finger_joint", "finger_joint", 1.0), ("left_inner_knuckle_joint", "finger_joint", -1.0),
+           ("right_outer_knuckle_joint", "finger_joint", -1.0), ("right_inner_finger_joint", "finger_joint", 1.0),
+           ("right_inner_knuckle_joint", "finger_joint", -1.0)))
 _RS_LICENSE = mjcf.ROBOSUITE_LICENSE
 MODELS.update({
     "ur5e": RobotModel(
@@ -129,6 +140,16 @@ MODELS.update({
         gap_open=0.079, gap_closed=0.014, grasp_link="gripper_base", grasp_offset=(0.0, 0.0, 0.10), close_axis=1,
         mimic=(("r_finger_joint", "l_finger_joint", -1.0),),
         license=f"{_RS_LICENSE}: Rethink Sawyer + electric gripper"),
+    "iiwa140": RobotModel(
+        name="iiwa140", urdf="", mjcf=("robots/iiwa/robot.xml", "grippers/robotiq_gripper_140.xml"),
+        arm_joints=tuple(f"joint_{i}" for i in range(1, 8)),
+        home=(0.0, 0.303, 0.0, -1.586, 0.0, 1.251, 0.0), spread=(1.2, 0.5, 0.6, 0.5, 1.0, 0.6, 1.5),
+        license=f"{_RS_LICENSE}: KUKA LBR iiwa + Robotiq 2F-140", **_ROBOTIQ140),
+    "panda140": RobotModel(
+        name="panda140", urdf="", mjcf=("robots/panda/robot.xml", "grippers/robotiq_gripper_140.xml"),
+        arm_joints=tuple(f"joint{i}" for i in range(1, 8)),
+        home=(0.0, -0.173, 0.0, -2.164, 0.0, 1.993, 0.785), spread=(1.2, 0.5, 0.6, 0.5, 1.0, 0.6, 1.2),
+        license=f"{_RS_LICENSE}: Franka Panda + Robotiq 2F-140", **_ROBOTIQ140),
 })
 
 
