@@ -107,7 +107,7 @@ def plot(hist: ThresholdHistogram, result: dict, path: str | Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from distinctnet.io import atomic_write_bytes
+    from distinctnet.io import atomic_write_figure
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
     x = np.arange(hist.bins) / hist.bins
@@ -121,12 +121,7 @@ def plot(hist: ThresholdHistogram, result: dict, path: str | Path) -> None:
     ax.legend(title="class: chosen threshold", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_figure(path, fig, dpi=120)
 
 
 def parse_grid(text: str) -> list[float]:

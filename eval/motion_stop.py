@@ -88,7 +88,7 @@ def plot(section: dict, path: str | Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from distinctnet.io import atomic_write_bytes
+    from distinctnet.io import atomic_write_figure
 
     parts = {p: s for p, s in section["parts"].items() if s["curve"]}
     if not parts:
@@ -114,11 +114,4 @@ def plot(section: dict, path: str | Path) -> Path | None:
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    path = Path(path)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    return atomic_write_figure(path, fig)

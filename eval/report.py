@@ -12,12 +12,11 @@ missed) blue; GT contour white, predicted contour yellow. The image comes from t
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
-from distinctnet.io import atomic_imwrite, atomic_write_bytes
+from distinctnet.io import atomic_imwrite, atomic_write_bytes, atomic_write_figure
 
 TP_COLOR, FP_COLOR, FN_COLOR = (40, 200, 40), (230, 40, 40), (40, 90, 255)
 GT_CONTOUR, PRED_CONTOUR = (255, 255, 255), (255, 230, 0)
@@ -105,11 +104,7 @@ def scores_plot(result: dict, path: str | Path) -> Path | None:
         ax.tick_params(axis="x", labelrotation=30, labelsize=8)
         ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return Path(path)
+    return atomic_write_figure(path, fig)
 
 
 def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None, overlays: int = 12) -> Path:

@@ -41,7 +41,7 @@ def plot_curves(csv_path: str | Path, out_path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from distinctnet.io import atomic_write_bytes
+    from distinctnet.io import atomic_write_figure
 
     series = read_metrics(csv_path)
     if not series:
@@ -64,14 +64,7 @@ def plot_curves(csv_path: str | Path, out_path: str | Path) -> Path:
         ax_iou.legend()
     ax_iou.grid(alpha=0.3)
     fig.tight_layout()
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    out_path = Path(out_path)
-    atomic_write_bytes(out_path, buf.getvalue())
-    return out_path
+    return atomic_write_figure(out_path, fig, dpi=100)
 
 
 def main(argv: list[str] | None = None) -> int:
