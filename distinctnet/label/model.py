@@ -35,7 +35,11 @@ def load_model(checkpoint: str | Path | None):
         raise fail(path, f"cannot load checkpoint: from another version or not a distinctnet checkpoint "
                          f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
     th = (model.meta or {}).get("thresholds")
-    if th is not None and not (isinstance(th, dict) and all(
-            isinstance(v, (int, float)) and 0.0 < v < 1.0 for v in th.values())):
-        raise fail(path, f"meta thresholds {th!r} are not per-class numbers between 0 and 1")
+    if th is not None:
+        from .parts import check_thresholds
+
+        try:
+            check_thresholds(th)
+        except UserError as e:
+            raise fail(path, f"meta thresholds: {e}") from None
     return model

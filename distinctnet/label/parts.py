@@ -56,12 +56,20 @@ def class_thresholds(classes: Sequence[str], given: float | Mapping[str, float] 
     """The threshold of each class: ``given`` (one number for all, or per class) before the checkpoint's
     ``calibrated`` ones before 0.5."""
     if isinstance(given, (int, float)):
-        return {c: float(given) for c in classes}
-    out = {c: float((given or {}).get(c, (calibrated or {}).get(c, 0.5))) for c in classes}
-    for c, t in out.items():
-        if not 0.0 < t < 1.0:
-            raise UserError(f"threshold of {c} must be between 0 and 1, got {t}")
-    return out
+        out = {c: given for c in classes}
+    else:
+        out = {c: (given or {}).get(c, (calibrated or {}).get(c, 0.5)) for c in classes}
+    check_thresholds(out)
+    return {c: float(t) for c, t in out.items()}
+
+
+def check_thresholds(thresholds) -> None:
+    """UserError unless ``thresholds`` maps class names to numbers strictly between 0 and 1."""
+    if not isinstance(thresholds, Mapping):
+        raise UserError(f"thresholds {thresholds!r} are not a mapping of class to threshold")
+    for c, t in thresholds.items():
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 < t < 1.0:
+            raise UserError(f"threshold of {c} must be a number between 0 and 1, got {t!r}")
 
 
 def plan_parts(head: str, classes: tuple[str, ...]) -> PartPlan:

@@ -52,7 +52,6 @@ class Labeller:
             raise UserError(f"--input-size: {self.input_size} is not a size HxW of at least 32x32")
         self.thresholds = class_thresholds(self.classes, thresholds,
                                            (getattr(model, "meta", None) or {}).get("thresholds"))
-        self.channel_thresholds = [self.thresholds[c] for c in self.classes]
 
     def _prep(self, rgb: np.ndarray):
         """uint8 HxWx3 -> uint8 3 x H' x W' tensor at the model's input size (CPU)."""
@@ -112,6 +111,11 @@ class Labeller:
         logits, _ = self.model.decode({k: v[ti] for k, v in allf.items()},
                                       {k: v[ri] for k, v in allf.items()}, None, size)
         return self._probs(logits)
+
+    @property
+    def channel_thresholds(self) -> list[float]:
+        """The mask threshold of each output channel, in channel order."""
+        return [self.thresholds[c] for c in self.classes]
 
     def settings(self) -> dict:
         """What decides the masks besides the checkpoint and the thresholds (recorded in the output's meta)."""

@@ -34,9 +34,13 @@ def save_checkpoint(model: DistinctNet, path: str | Path, meta: dict | None = No
             v = v.to(dtype)
         tensors[k] = v
     cfg = model.cfg.replace(encoder_weights=None)  # the weights are in this file now
-    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": cfg.to_json(),
-              "meta": json.dumps({"distinctnet_version": __version__, **(meta or {})})}
+    header = _header(cfg.to_json(), {"distinctnet_version": __version__, **(meta or {})})
     atomic_write_bytes(path, save(tensors, metadata=header))
+
+
+def _header(config_json: str, meta: dict) -> dict[str, str]:
+    """The safetensors metadata of a checkpoint (all values strings)."""
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "config": config_json, "meta": json.dumps(meta)}
 
 
 def read_header(path: str | Path) -> dict:
@@ -84,8 +88,5 @@ def rewrite_meta(src: str | Path, dst: str | Path, update: dict) -> None:
 
     header = read_header(src)
     tensors = load_file(str(src), device="cpu")
-    meta = {**header["meta"], **update}
-    Path(dst).parent.mkdir(parents=True, exist_ok=True)
-    out = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": json.dumps(header["config"], sort_keys=True),
-           "meta": json.dumps(meta)}
+    out = _header(json.dumps(header["config"], sort_keys=True), {**header["meta"], **update})
     atomic_write_bytes(dst, save(tensors, metadata=out))
