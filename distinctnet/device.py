@@ -25,3 +25,19 @@ def autocast(device: torch.device, enabled: bool = True):
     if enabled and device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return nullcontext()
+
+
+def prepare_for_inference(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``model`` in eval mode on ``device``. On CUDA also in channels_last layout, with cuDNN autotuning on
+    (inputs keep one size, so the kernels picked for the first batch serve the rest). Feed it
+    :func:`to_device_layout` inputs; ``python -m eval.gpu_check`` measures what each of these buys."""
+    model = model.eval().to(device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def to_device_layout(x: torch.Tensor) -> torch.Tensor:
+    """Image batch in the memory layout :func:`prepare_for_inference` chose for its device."""
+    return x.contiguous(memory_format=torch.channels_last) if x.is_cuda and x.dim() == 4 else x

@@ -64,12 +64,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def measure(model, size, batch, device, mode="pair", runs=10, warmup=3, bf16=True) -> dict:
     import torch
 
-    from distinctnet.device import autocast
+    from distinctnet.device import autocast, to_device_layout
 
     h, w = size
-    x = torch.rand(batch + 1, 3, h, w, device=device)
-    if device.type == "cuda":
-        x = x.contiguous(memory_format=torch.channels_last)
+    x = to_device_layout(torch.rand(batch + 1, 3, h, w, device=device))
 
     def step():
         with torch.inference_mode(), autocast(device, bf16):
@@ -131,7 +129,7 @@ def run(args) -> int:
     if args.label:
         return run_label(args)
 
-    from distinctnet.device import resolve_device
+    from distinctnet.device import prepare_for_inference, resolve_device
     from distinctnet.io import atomic_write_json
     from distinctnet.modeling import DistinctNet, ModelConfig, load_checkpoint
 
@@ -149,9 +147,7 @@ def run(args) -> int:
         name = args.preset
     cfg = model.cfg
     size = args.size or cfg.input_size
-    model = model.to(device).eval()
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+    model = prepare_for_inference(model, device)
     res = measure(model, size, args.batch, device, args.mode, args.runs, args.warmup, args.bf16)
     res = {"model": name, "config": cfg.to_dict(), "params": model.num_parameters(), "size": list(size),
            "batch": args.batch, "mode": args.mode, "device": machine_name(device),

@@ -4,8 +4,8 @@
     python -m eval.bench_label --preset paper --device cuda --batch 16 --frames 200 --json label_paper.json
     python -m eval.bench_label --checkpoint model.safetensors --size 480x640 --export robotseg
 
-A video of ``--frames`` frames (a textured background with moving squares, H.264) is generated at ``--size``
-(default: the model's native size), then ``distinctnet label``'s pipeline runs on it exactly as the command
+A video of ``--frames`` frames (a textured background with moving squares, H.264; with ``--input frames``
+a folder of JPEGs instead) is generated at ``--size`` (default: the model's native size), then ``distinctnet label``'s pipeline runs on it exactly as the command
 does. Reported: pairs/s end to end (each frame is one pair), the decode-only rate of the same video, and
 the model load time (not included in pairs/s). Random weights when a preset is given (speed does not depend
 on them; the output then marks many frames for review, which costs the same).
@@ -13,7 +13,6 @@ on them; the output then marks many frames for review, which costs the same).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import sys
@@ -24,25 +23,40 @@ from pathlib import Path
 import numpy as np
 
 
+def scene(n: int, h: int, w: int):
+    """n RGB frames (uint8 h x w x 3): a textured background with two moving squares."""
+    rng = np.random.default_rng(0)
+    bg = rng.integers(30, 120, (h, w, 3), dtype=np.uint8)
+    for i in range(n):
+        img = bg.copy()
+        x = int((w // 3) * (1 + np.sin(i / 6)))
+        img[h // 4: h // 2, x: x + w // 5] = (220, 70, 40)
+        img[h // 2: 3 * h // 4, w - x - w // 6: w - x] = (40, 90, 220)
+        yield img
+
+
 def make_video(path: Path, n: int, h: int, w: int, fps: int = 15) -> None:
     import av
 
-    rng = np.random.default_rng(0)
-    bg = rng.integers(30, 120, (h, w, 3), dtype=np.uint8)
     with av.open(str(path), "w") as c:
         s = c.add_stream("libx264", rate=fps)
         s.width, s.height, s.pix_fmt = w - w % 2, h - h % 2, "yuv420p"
         s.options = {"crf": "20", "preset": "veryfast"}
-        for i in range(n):
-            img = bg.copy()
-            x = int((w // 3) * (1 + np.sin(i / 6)))
-            img[h // 4: h // 2, x: x + w // 5] = (220, 70, 40)
-            img[h // 2: 3 * h // 4, w - x - w // 6: w - x] = (40, 90, 220)
+        for img in scene(n, h, w):
             frame = av.VideoFrame.from_ndarray(img[: s.height, : s.width], format="rgb24")
             for p in s.encode(frame):
                 c.mux(p)
         for p in s.encode():
             c.mux(p)
+
+
+def make_frames(path: Path, n: int, h: int, w: int) -> None:
+    """The same scene as a folder of JPEG frames (no PyAV needed)."""
+    import cv2
+
+    path.mkdir(parents=True)
+    for i, img in enumerate(scene(n, h, w)):
+        cv2.imwrite(str(path / f"{i:06d}.jpg"), img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 92])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint", help="benchmark this checkpoint instead of a preset")
     p.add_argument("--size", type=parse_size, help="video HxW (default: the model's native input size)")
     p.add_argument("--frames", type=int, default=40, help="frames of the generated video (40)")
+    p.add_argument("--input", choices=("video", "frames"), default="video",
+                   help="the generated recording: an H.264 video (PyAV) or a folder of JPEG frames (OpenCV)")
     p.add_argument("--device", default="auto")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--write-workers", type=int, default=None, help="writer threads (default: min(4, cores))")
@@ -67,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from distinctnet.device import resolve_device
+    from distinctnet.io import atomic_write_json
     from distinctnet.label.app import default_write_workers
     from distinctnet.label.exports import parse_formats
     from distinctnet.label.model import load_model
@@ -90,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         labeller = Labeller(model, device, batch=args.batch)
         load_s = time.perf_counter() - t0
         h, w = args.size or model.cfg.input_size
-        video = tmp / "bench.mp4"
-        make_video(video, args.frames, h, w)
+        make = make_video if args.input == "video" else make_frames
+        ext = ".mp4" if args.input == "video" else ""
+        video = tmp / f"bench{ext}"
+        make(video, args.frames, h, w)
         (src,) = expand_inputs([video])
 
         t0 = time.perf_counter()
@@ -99,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         decode_s = time.perf_counter() - t0
 
         # warm-up on a short clip (allocations, cuDNN autotuning), not timed
-        warm = tmp / "warm.mp4"
-        make_video(warm, max(2, args.batch + 1), h, w)
+        warm = tmp / f"warm{ext}"
+        make(warm, max(2, args.batch + 1), h, w)
         opts = LabelOptions(out=tmp / "warm_out", progress=False)
         label_sources(expand_inputs([warm]), labeller, opts)
 
@@ -126,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": {"preset": None if args.checkpoint else args.preset, "checkpoint": args.checkpoint,
                   "encoder": cfg.encoder, "merge": cfg.merge, "head": cfg.head, "recurrent": cfg.recurrent,
                   "input_size": list(cfg.input_size)},
-        "video_size": [h, w], "frames": summary.frames, "batch": args.batch,
+        "input": args.input, "video_size": [h, w], "frames": summary.frames, "batch": args.batch,
         "write_workers": default_write_workers(args.write_workers), "exports": args.export or None,
         "device": str(device), "torch_threads": torch.get_num_threads(),
         "cpu": platform.processor() or platform.machine(),
@@ -141,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{result['pairs_per_s']} pairs/s median of {len(times)} runs (best {result['pairs_per_s_best']}; "
           f"{result['ms_per_pair']} ms/pair end to end; decoding alone {result['decode_frames_per_s']} frames/s)")
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        atomic_write_json(args.json, result)
     return 0
 
 

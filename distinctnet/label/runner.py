@@ -40,8 +40,10 @@ class Labeller:
         if tta not in TTA_MODES:
             raise UserError(f"--tta: {tta!r} is not one of {', '.join(TTA_MODES)}")
         self.tta = tta
+        from ..device import prepare_for_inference
+
         self.device = torch.device(device)
-        self.model = model.eval().to(self.device)
+        self.model = prepare_for_inference(model, self.device)
         self.cfg = model.cfg
         self.batch = max(1, int(batch))
         self.recurrent = bool(self.cfg.recurrent)
@@ -125,12 +127,13 @@ class Labeller:
         """(rgb, probabilities C x H x W float32 at the frame's size) per frame, in order."""
         import torch
 
-        from ..device import autocast
+        from ..device import autocast, to_device_layout
 
         streams = [{} for _ in range(2 if self.tta == "flip" else 1)]  # the video, and its mirror image
         for chunk in self._chunks(frames):
             size = chunk[0].shape[:2]
             x = torch.stack([self._prep(f) for f in chunk]).to(self.device, non_blocking=True).float().div_(255.0)
+            x = to_device_layout(x)
             with torch.inference_mode(), autocast(self.device):
                 probs = self._step(x, streams[0], size)
                 if len(streams) > 1:
