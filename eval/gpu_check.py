@@ -226,7 +226,8 @@ def section_label(args) -> dict:
     for i, (name, argv) in enumerate(jobs.items()):
         out[name] = r = run_module(argv, args.sub_timeout, args.out / f"label{i}.json")
         print(f"  label {name}: " + (f"{r['pairs_per_s']} pairs/s end to end (decode {r['decode_frames_per_s']} "
-                                     f"frames/s)" if "error" not in r else r["error"]), flush=True)
+                                     f"frames/s, labeller alone {r.get('labeller_only_pairs_per_s')} pairs/s)"
+                                     if "error" not in r else r["error"]), flush=True)
     return out
 
 

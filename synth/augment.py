@@ -80,6 +80,7 @@ class PairAugmenter:
     """Builds the albumentations pipelines once (per process) and applies them with per-pair seeds."""
 
     def __init__(self, cfg: AugmentConfig = AugmentConfig()):
+        os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no PyPI version check at import (offline machines)
         import albumentations as A
 
         self.cfg = cfg

@@ -183,3 +183,38 @@ def test_missing_and_unsupported_inputs(tmp_path):
     (tmp_path / "blank.txt").write_text("\n# nothing\n")
     with pytest.raises(UserError, match="blank.txt: list file names no inputs"):
         expand_inputs([tmp_path / "blank.txt"])
+
+
+def test_prefetch_keeps_order_raises_where_the_reader_failed_and_stops_when_closed():
+    import threading
+
+    from distinctnet.label.frames import prefetch
+
+    assert list(prefetch(iter(range(50)), depth=3)) == list(range(50))
+
+    def failing():
+        yield from range(5)
+        raise ValueError("bad frame 5")
+
+    got = []
+    with pytest.raises(ValueError, match="bad frame 5"):
+        for x in prefetch(failing(), depth=2):
+            got.append(x)
+    assert got == [0, 1, 2, 3, 4]
+
+    produced = []
+
+    def endless():
+        i = 0
+        while True:
+            produced.append(i)
+            yield i
+            i += 1
+
+    gen = prefetch(endless(), depth=4)
+    assert [next(gen) for _ in range(3)] == [0, 1, 2]
+    gen.close()  # joins the producer thread
+    n = len(produced)
+    assert n <= 3 + 4 + 2  # taken, queued, one being put
+    assert not any(t.name == "distinctnet-prefetch" for t in threading.enumerate())
+    assert len(produced) == n

@@ -400,3 +400,16 @@ def test_lr_schedule_warmup_then_cosine_to_zero(tmp_path):
     expected = [1e-2 * lr_factor(s, "cosine", 1, 4) for s in range(4)]
     assert seen == pytest.approx(expected)
     assert seen[0] == pytest.approx(1e-2) and seen[-1] < seen[1]
+
+
+def test_training_bench_runs_a_gpu_config(tmp_path):
+    """The speed benchmark on a shipped GPU config (moved to the CPU and shrunk): its LearningRateMonitor
+    needs a logger the benchmark does not keep, and the generated data must hold every timed step."""
+    from training.bench import bench
+
+    r = bench(str(CONFIGS / "gpu-motion.yaml"), steps=3, data=None, overrides=[
+        "--trainer.accelerator=cpu", "--trainer.precision=32-true", "--trainer.benchmark=false",
+        "--model.preset=fast", "--model.net.input_size=[64,96]", "--data.init_args.batch_size=8",
+        "--data.init_args.num_workers=0"])
+    assert r["device"] == "cpu" and r["pairs_per_step"] == 8 and r["steps_timed"] == 3
+    assert r["input_size"] == [64, 96] and r["s_per_step"] > 0

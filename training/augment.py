@@ -7,6 +7,8 @@ Randomness comes from an explicit integer seed per call, so a sample is reproduc
 """
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +42,7 @@ class PairAugment:
     uint8 RGB frames of any size in, uint8 frames of ``size`` out; masks: list of HxW uint8 arrays."""
 
     def __init__(self, size: tuple[int, int], cfg: AugmentConfig | None = None, train: bool = True):
+        os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no PyPI version check at import (offline machines)
         import albumentations as A
         import cv2
 

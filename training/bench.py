@@ -44,6 +44,7 @@ def make_bench_data(root: Path, videos: int = 6, frames: int = 12, size=(240, 32
 def bench(config: str, steps: int, data: str | None, overrides: list[str], warmup: int = 2) -> dict:
     import pytorch_lightning as pl
     import torch
+    from pytorch_lightning.callbacks import EarlyStopping, LearningRateMonitor
 
     from .cli import train
 
@@ -65,11 +66,18 @@ def bench(config: str, steps: int, data: str | None, overrides: list[str], warmu
             self.batch = batch["target"].shape[0] * (batch["target"].shape[1] if batch["target"].dim() == 5 else 1)
 
     with tempfile.TemporaryDirectory(prefix="train-bench-") as tmp:
-        root = data or str(make_bench_data(Path(tmp) / "data"))
+        root = data or str(Path(tmp) / "data")
         cli = train([config, f"--data.roots=[{root}]", "--model.init_from=null", f"--trainer.max_steps={steps + warmup}",
                      "--trainer.limit_val_batches=0", "--trainer.logger=false", "--checkpoint.monitor=null",
                      "--trainer.enable_progress_bar=false", f"--trainer.default_root_dir={tmp}", *overrides],
                     run=False)
+        if not data:  # one epoch holds every step: no loader restarts inside the timed steps
+            frames = 12
+            pairs = (steps + warmup + 1) * cli.datamodule.batch_size * cli.trainer.num_devices
+            make_bench_data(Path(root), videos=max(6, int(pairs / (frames - 1) / 0.85) + 2), frames=frames)
+        # no logger and no validation here: nothing to log learning rates into, no metric to stop early on
+        cli.trainer.callbacks[:] = [c for c in cli.trainer.callbacks
+                                    if not isinstance(c, (LearningRateMonitor, EarlyStopping))]
         timer = StepTimer()
         cli.trainer.callbacks.append(timer)
         cli.trainer.fit(cli.model, cli.datamodule)

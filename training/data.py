@@ -23,7 +23,7 @@ class RecordingData(pl.LightningDataModule):
     def __init__(self, roots: list[str], val_roots: Optional[list[str]] = None, val_fraction: float = 0.1,
                  split_seed: int = 0, batch_size: int = 2, num_workers: int = 2,
                  augment: Optional[AugmentConfig] = None, input_size: Optional[tuple[int, int]] = None,
-                 classes: Optional[list[str]] = None, pin_memory: bool = False):
+                 classes: Optional[list[str]] = None, pin_memory: bool = False, persistent_workers: bool = False):
         """
         Args:
             roots: labelled-recording trees to train on (videos are split into train/val by video).
@@ -33,6 +33,9 @@ class RecordingData(pl.LightningDataModule):
             augment: augmentation probabilities (see training.augment.AugmentConfig).
             input_size: (H, W) fed to the network; default: the model's cfg.input_size.
             classes: label channels; default: what the model's head predicts.
+            persistent_workers: keep the loader processes from epoch to epoch (with many workers, respawning
+                them costs seconds per epoch). The sample stream then differs from a run without (still
+                seeded and reproducible), so the CPU recipes keep the default, False.
         """
         super().__init__()
         if batch_size < 2:
@@ -42,6 +45,7 @@ class RecordingData(pl.LightningDataModule):
         self.val_roots = list(val_roots) if val_roots else None
         self.val_fraction, self.split_seed = val_fraction, split_seed
         self.batch_size, self.num_workers, self.pin_memory = batch_size, num_workers, pin_memory
+        self.persistent_workers = bool(persistent_workers) and num_workers > 0
         self.augment = augment or AugmentConfig()
         self.input_size = tuple(input_size) if input_size else None
         self.classes = tuple(classes) if classes else None
@@ -70,7 +74,7 @@ class RecordingData(pl.LightningDataModule):
 
     def _loader(self, dataset, **kw) -> DataLoader:
         return DataLoader(dataset, num_workers=self.num_workers, pin_memory=self.pin_memory,
-                          persistent_workers=False, **kw)
+                          persistent_workers=self.persistent_workers, **kw)
 
 
 class PairData(RecordingData):

@@ -16,7 +16,7 @@ log = logging.getLogger("distinctnet.label")
 def default_write_workers(n: int | None) -> int:
     import os
 
-    return max(0, n) if n is not None else min(4, os.cpu_count() or 1)
+    return max(0, n) if n is not None else min(8, os.cpu_count() or 1)
 
 
 def input_paths(inputs: list[str] | None) -> list[str]:

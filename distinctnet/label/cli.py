@@ -48,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--review-margin", type=float, default=None,
                    help="flag a frame for review when a part's mean margin |p-0.5|*2 is below this (0.6)")
     p.add_argument("--write-workers", type=int, default=None, metavar="N",
-                   help="threads that encode and write the image and mask files (default: min(4, CPU cores))")
+                   help="threads that encode and write the image and mask files (default: min(8, CPU cores))")
     p.add_argument("--jpeg-quality", type=int, default=95, help="quality of the image/ JPGs (95)")
     p.add_argument("--fps", type=float, default=15.0, help="frame rate of the overlay videos (15)")
     p.add_argument("--ray", type=int, default=0, metavar="WORKERS",

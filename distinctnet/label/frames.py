@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Iterator
+import queue
+import threading
+from typing import Iterable, Iterator, TypeVar
 
 import numpy as np
 
 log = logging.getLogger("distinctnet.label")
+T = TypeVar("T")
 
 
 def to_rgb_uint8(img: np.ndarray, *, bgr: bool = False) -> np.ndarray:
@@ -51,3 +54,44 @@ def uniform_size(frames: Iterable[np.ndarray], name: str) -> Iterator[np.ndarray
                 warned = True
             f = cv2.resize(f, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
         yield f
+
+
+def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:
+    """The items of ``items`` in order, produced up to ``depth`` ahead by a background thread, so that reading
+    and decoding frames overlap the model. An exception of the producer is raised here, after the items
+    before it; closing this generator early stops the producer."""
+    q: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+    done = object()
+
+    def put(x) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(x, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for x in items:
+                if not put((x, None)):
+                    return
+            put((done, None))
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            put((done, e))
+
+    t = threading.Thread(target=produce, name="distinctnet-prefetch", daemon=True)
+    t.start()
+    try:
+        while True:
+            x, err = q.get()
+            if x is done:
+                if err is not None:
+                    raise err
+                return
+            yield x
+    finally:
+        stop.set()
+        t.join()

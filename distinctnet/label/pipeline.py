@@ -20,6 +20,7 @@ from ..errors import UserError, fail
 from ..io import atomic_write_json
 from ..layout import VideoWriter, is_finished, read_meta
 from .exports import FORMATS, export_video, remove_export
+from .frames import prefetch
 from .parts import plan_parts
 from .quality import DEFAULT_REVIEW_MARGIN, QualityRecorder
 from .readers import Source
@@ -152,7 +153,8 @@ def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
     n = 0
     pool = OrderedPool(opts.write_workers)
     try:
-        for i, (rgb, probs) in enumerate(labeller.predict(src.frames(skipped))):
+        frames = prefetch(src.frames(skipped), depth=2 * labeller.batch)  # decoding overlaps the model
+        for i, (rgb, probs) in enumerate(labeller.predict(frames)):
             if i == 0:
                 quality.rows.append(emit(i, rgb, probs))  # fixes the video's frame size before threads start
             else:

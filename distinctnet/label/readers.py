@@ -256,13 +256,32 @@ def _image_files(folder: Path) -> list[Path]:
 
 
 def _files_frames(files: list[Path], skipped: list[int]) -> Iterator[np.ndarray]:
-    for i, f in enumerate(files):
-        img = _read_image(f)
-        if img is None:
-            log.warning("%s: cannot read image (corrupted or truncated), frame %d skipped", f, i)
-            skipped.append(i)
-            continue
-        yield img
+    """Images in order, a few read and decoded ahead in parallel (OpenCV releases the GIL)."""
+    import os
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(4, os.cpu_count() or 1)
+    todo = iter(enumerate(files))
+    with ThreadPoolExecutor(workers, thread_name_prefix="distinctnet-read") as pool:
+        pending: deque = deque()
+
+        def fill():
+            for i, f in todo:
+                pending.append((i, f, pool.submit(_read_image, f)))
+                if len(pending) >= 2 * workers:
+                    return
+
+        fill()
+        while pending:
+            i, f, job = pending.popleft()
+            img = job.result()
+            fill()
+            if img is None:
+                log.warning("%s: cannot read image (corrupted or truncated), frame %d skipped", f, i)
+                skipped.append(i)
+                continue
+            yield img
 
 
 def _folder_frames(src: Source, skipped: list[int]) -> Iterator[np.ndarray]:
