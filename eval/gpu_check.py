@@ -200,6 +200,8 @@ def section_train(args) -> dict:
                                                     "--steps", "12"],
         "paper-semantic (gpu-semantic.yaml, batch 16)": ["training.bench", "--config",
                                                         "training/configs/gpu-semantic.yaml", "--steps", "12"],
+        "paper-recurrent (gpu-recurrent.yaml)": ["training.bench", "--config",
+                                                "training/configs/gpu-recurrent.yaml", "--steps", "8"],
         "fast-semantic 192x336 batch 32": ["training.bench", "--config", "training/configs/cpu-small-semantic.yaml",
                                            "--steps", "12", "--trainer.accelerator=gpu",
                                            "--trainer.precision=bf16-mixed", "--trainer.benchmark=true",

@@ -12,7 +12,7 @@
 #   .venv/bin/python -c "import av,cv2,pathlib; d=pathlib.Path('.gpu/sample_frames'); d.mkdir(parents=True); \
 #     [cv2.imwrite(str(d/f'{i:06d}.png'), f.to_ndarray(format='bgr24')) for i,f in \
 #      enumerate(av.open('distinctnet/assets/sample.mp4').decode(video=0))]"
-# Run there:  bash eval/recipes/gpu-check.sh        (carry: .whl, .gpu)
+# Run there:  bash eval/recipes/gpu-check.sh [--only train,label ...]    (carry: .whl, .gpu)
 set -uo pipefail
 OUT=${OUT:-out/gpu-check}
 mkdir -p "$OUT"
@@ -21,4 +21,4 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,utilization.gpu --format=csv
 python3 -m eval.gpu_check --out "$OUT" --frames .gpu/sample_frames --batches 1,8,16,32,64,128 \
-  --budget-s "${BUDGET_S:-330}" 2>&1 | tee "$OUT/log.txt"
+  --budget-s "${BUDGET_S:-330}" "$@" 2>&1 | tee "$OUT/log.txt"
