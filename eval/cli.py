@@ -24,7 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", metavar="C", help="model to run the labeller with when --pred is not given")
     p.add_argument("--out", metavar="DIR", help="where the labeller writes its masks (default: temporary)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda (labeller only; default auto)")
-    p.add_argument("--tta", default="none", choices=("none", "flip"),
+    p.add_argument("--tta", default="none", choices=("none", "flip", "bidir"),
                    help="labeller test-time augmentation (see distinctnet label --tta; default none)")
     p.add_argument("--input-size", metavar="HxW", help="labeller input size (default: the model's native size)")
     p.add_argument("--threshold", type=float, default=None,

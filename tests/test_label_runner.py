@@ -71,6 +71,35 @@ def test_flip_tta_averages_the_mirrored_video(ckpt, recurrent, request):
         Labeller(model, "cpu", tta="rotate")
 
 
+def naive_bidir(model, frames):
+    """Reference for tta="bidir": frame t against t-1 and against t+1, sigmoids averaged (one neighbour at the ends)."""
+    x = [torch.from_numpy(f).permute(2, 0, 1).float()[None] / 255 for f in frames]
+    out = []
+    with torch.no_grad():
+        for t in range(len(frames)):
+            ps = [torch.sigmoid(model(x[t], x[r])[0])[0].numpy() for r in (t - 1, t + 1) if 0 <= r < len(frames)]
+            out.append(sum(ps) / len(ps))
+    return out
+
+
+@pytest.mark.parametrize("batch,n", [(1, 2), (2, 7), (3, 7), (16, 9), (4, 8)])
+def test_bidir_tta_averages_both_neighbours_across_chunks(semantic_ckpt, motion_ckpt, batch, n):
+    model = load_checkpoint(semantic_ckpt)
+    h, w = MODEL_SIZE
+    frames = [frame(i, h, w) for i in range(n)]
+    got = list(Labeller(model, "cpu", batch=batch, tta="bidir").predict(iter(frames)))
+    want = naive_bidir(model, frames)
+    assert len(got) == n
+    for (rgb, p), q, f in zip(got, want, frames):
+        assert np.array_equal(rgb, f) and p.shape == (5, h, w)
+        np.testing.assert_allclose(p, q, atol=2e-6)
+    if n > 2:  # with two frames each one has a single neighbour: the same pairs as without bidir
+        plain = naive(model, frames, recurrent=False)
+        assert max(np.abs(p - a).max() for (_, p), a in zip(got, plain)) > 2e-5  # the second neighbour counts
+    with pytest.raises(UserError, match="recurrent"):
+        Labeller(load_checkpoint(motion_ckpt), "cpu", tta="bidir")
+
+
 def test_input_size_resizes_for_the_network_and_returns_frame_size(semantic_ckpt):
     model = load_checkpoint(semantic_ckpt)
     frames = [frame(i) for i in range(3)]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from distinctnet.layout import VideoWriter
 
@@ -413,3 +414,31 @@ def test_training_bench_runs_a_gpu_config(tmp_path):
         "--data.init_args.num_workers=0"])
     assert r["device"] == "cpu" and r["pairs_per_step"] == 8 and r["steps_timed"] == 3
     assert r["input_size"] == [64, 96] and r["s_per_step"] > 0
+
+
+class _ThreadsSeen(torch.utils.data.Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        import cv2
+
+        img = np.full((600, 800, 3), i, np.uint8)
+        return cv2.getNumThreads(), int(cv2.resize(img, (400, 300)).max())
+
+
+def test_loader_workers_run_opencv_single_threaded(data):
+    """RecordingData's loaders set OpenCV to one thread before the workers fork, also after this process has
+    used OpenCV's thread pool (calling it inside such a worker would hang)."""
+    import cv2
+
+    from training.data import PairData
+
+    before = cv2.getNumThreads()
+    try:
+        cv2.resize(np.zeros((2000, 2000, 3), np.uint8), (1000, 1000))  # the pool is running
+        dm = PairData(roots=[str(data)], batch_size=2, num_workers=1)
+        loader = dm._loader(_ThreadsSeen(), batch_size=None)
+        assert [(int(n), int(v)) for n, v in loader] == [(1, 0), (1, 1)]
+    finally:
+        cv2.setNumThreads(before)

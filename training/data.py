@@ -19,6 +19,17 @@ from .sequences import LockstepSampler, SequenceDataset
 from .videos import FrameReader, Video, list_videos, split_videos
 
 
+def single_threaded_opencv() -> None:
+    """OpenCV on one thread in this process and in the loader workers it forks. By default each worker starts one
+    OpenCV thread per core, so 12 workers on 16 cores run ~190 threads: on an H200 machine the loader then took
+    ~167 ms per 414x736 sample, against ~11 ms on one core of the CPU VM (eval/RESULTS.md). It is set here,
+    before the fork: calling it inside a forked worker whose parent had used OpenCV's thread pool hangs.
+    Samples do not depend on the number of threads (checked: bit-identical at 1 and 2 threads)."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 class RecordingData(pl.LightningDataModule):
     def __init__(self, roots: list[str], val_roots: Optional[list[str]] = None, val_fraction: float = 0.1,
                  split_seed: int = 0, batch_size: int = 2, num_workers: int = 2,
@@ -73,6 +84,8 @@ class RecordingData(pl.LightningDataModule):
         self.size, self.label_classes = self.resolve()
 
     def _loader(self, dataset, **kw) -> DataLoader:
+        if self.num_workers > 0:
+            single_threaded_opencv()
         return DataLoader(dataset, num_workers=self.num_workers, pin_memory=self.pin_memory,
                           persistent_workers=self.persistent_workers, **kw)
 

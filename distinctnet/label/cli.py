@@ -37,9 +37,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also write exports under DIR/exports/: robotseg, sam2, coco, overlay")
     p.add_argument("--overwrite", action="store_true", help="relabel the videos even where they are finished")
     p.add_argument("--shard", metavar="I/N", help="label only every N-th input video starting at the I-th")
-    p.add_argument("--tta", default="none", choices=("none", "flip"),
+    p.add_argument("--tta", default="none", choices=("none", "flip", "bidir"),
                    help="test-time augmentation: flip also labels the mirrored video and averages both "
-                        "(twice the compute; default none)")
+                        "(twice the compute); bidir decodes each frame against the frame before and the "
+                        "frame after and averages both (non-recurrent models; default none)")
     p.add_argument("--input-size", metavar="HxW", default=None,
                    help="size the frames are resized to for the network (default: the model's native size)")
     p.add_argument("--threshold", type=float, default=None,

@@ -19,7 +19,7 @@ class TooFewFrames(UserError):
     pass
 
 
-TTA_MODES = ("none", "flip")
+TTA_MODES = ("none", "flip", "bidir")
 
 
 class Labeller:
@@ -27,8 +27,11 @@ class Labeller:
                  thresholds: float | dict[str, float] | None = None):
         """
         Args:
-            tta: test-time augmentation: ``none``, or ``flip`` (the mirrored video is labelled too and the
-                probabilities of both are averaged; twice the compute).
+            tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
+                probabilities of both are averaged; twice the compute); or ``bidir`` (frame t is decoded
+                against frame t-1 and against frame t+1 and the two are averaged; the first and last frames
+                have one neighbour; each frame is still encoded once, the decoder runs twice; not for
+                recurrent models, whose state runs forward in time).
             input_size: (H, W) the frames are resized to for the network; default: the model's native size.
             thresholds: mask threshold, one for all classes or per class; default: the checkpoint's calibrated
                 ones (``meta["thresholds"]``, written by ``python -m eval.calibrate``), else 0.5.
@@ -39,6 +42,8 @@ class Labeller:
 
         if tta not in TTA_MODES:
             raise UserError(f"--tta: {tta!r} is not one of {', '.join(TTA_MODES)}")
+        if tta == "bidir" and model.cfg.recurrent:
+            raise UserError("--tta bidir needs a non-recurrent model (a recurrent model's state runs forward in time)")
         self.tta = tta
         from ..device import prepare_for_inference
 
@@ -114,6 +119,34 @@ class Labeller:
                                       {k: v[ri] for k, v in allf.items()}, None, size)
         return self._probs(logits)
 
+    def _step_bidir(self, x, x_next, stream: dict, size: tuple[int, int]):
+        """``tta="bidir"``: probabilities of the frames ``x`` (one chunk), each the mean of its decodings against the
+        frame before and the frame after. ``x_next`` is the first frame of the next chunk (None at the end)."""
+        import torch
+
+        n = x.shape[0]
+        feats = self.model.encode(x if x_next is None else torch.cat([x, x_next]))
+        prev = stream.get("prev")
+        allf = feats if prev is None else {k: torch.cat([prev[k], v]) for k, v in feats.items()}
+        first = 0 if prev is None else 1  # index of the chunk's first frame in allf
+        stream["prev"] = {k: v[first + n - 1:first + n] for k, v in allf.items()}  # the chunk's last frame
+        last = allf["merge"].shape[0] - 1
+        tgt, ref, slot = [], [], []
+        for j in range(n):
+            t = first + j
+            for r in (t - 1, t + 1):
+                if 0 <= r <= last:
+                    tgt.append(t), ref.append(r), slot.append(j)
+        ti = torch.tensor(tgt, device=self.device)
+        ri = torch.tensor(ref, device=self.device)
+        logits, _ = self.model.decode({k: v[ti] for k, v in allf.items()}, {k: v[ri] for k, v in allf.items()},
+                                      None, size)
+        p = self._probs(logits)
+        si = torch.tensor(slot, device=self.device)
+        total = torch.zeros((n, *p.shape[1:]), dtype=p.dtype, device=p.device).index_add_(0, si, p)
+        count = torch.zeros(n, dtype=p.dtype, device=p.device).index_add_(0, si, torch.ones_like(si, dtype=p.dtype))
+        return total / count.view(-1, 1, 1, 1)
+
     @property
     def channel_thresholds(self) -> list[float]:
         """The mask threshold of each output channel, in channel order."""
@@ -129,17 +162,33 @@ class Labeller:
 
         from ..device import autocast, to_device_layout
 
+        def tensor(batch: list[np.ndarray]):
+            x = torch.stack([self._prep(f) for f in batch]).to(self.device, non_blocking=True).float().div_(255.0)
+            return to_device_layout(x)
+
         streams = [{} for _ in range(2 if self.tta == "flip" else 1)]  # the video, and its mirror image
-        for chunk in self._chunks(frames):
+        chunks = self._chunks(frames)
+        for chunk, after in _with_next(chunks) if self.tta == "bidir" else ((c, None) for c in chunks):
             size = chunk[0].shape[:2]
-            x = torch.stack([self._prep(f) for f in chunk]).to(self.device, non_blocking=True).float().div_(255.0)
-            x = to_device_layout(x)
+            x = tensor(chunk)
             with torch.inference_mode(), autocast(self.device):
-                probs = self._step(x, streams[0], size)
-                if len(streams) > 1:
+                if self.tta == "bidir":
+                    probs = self._step_bidir(x, None if after is None else tensor([after]), streams[0], size)
+                else:
+                    probs = self._step(x, streams[0], size)
+                if self.tta == "flip":
                     probs = 0.5 * (probs + self._step(x.flip(-1), streams[1], size).flip(-1))
             probs = probs.cpu().numpy()
             yield from zip(chunk, probs)
+
+
+def _with_next(chunks: Iterator[list[np.ndarray]]) -> Iterator[tuple[list[np.ndarray], np.ndarray | None]]:
+    """(chunk, the next chunk's first frame or None): one chunk read ahead."""
+    cur = next(chunks, None)
+    while cur is not None:
+        nxt = next(chunks, None)
+        yield cur, None if nxt is None else nxt[0]
+        cur = nxt
 
 
 def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: int = 4, exports=(),

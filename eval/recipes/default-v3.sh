@@ -24,23 +24,7 @@ ROBOTS=${ROBOTS:-panda,kuka,ur5e,kinova3,sawyer}
 [ -f $BASE ] || { echo "$BASE: the v2 weights are missing (git show ca70624:distinctnet/assets/default.safetensors > $BASE)"; exit 2; }
 
 # 0. asset splits
-split() {  # split SRC DEST PATTERN... : copy SRC's entries matching a pattern into DEST (once)
-  local src=$1 dest=$2; shift 2
-  [ -d "$dest" ] && return 0
-  mkdir -p "$dest.tmp"
-  for p in "$@"; do cp -r $src/$p "$dest.tmp/"; done
-  cp $src/LICENSE.md "$dest.tmp/"
-  mv "$dest.tmp" "$dest"
-}
-split $A/ycb data/v0/ycb_heldout 002_* 006_* 007_* 008_* 010_*
-split $A/ycb data/v1/objects_ycb_train 003_* 004_* 005_* 009_* 035_*
-split $A/backgrounds data/v3/bg_heldout 'humus_FortPoint_*' 'humus_Medborgarplatsen_*' 'humus_Storforsen4_*' \
-  'humus_Yokohama3_*' skimage_coffee.jpg skimage_chelsea.jpg
-if [ ! -d data/v3/bg_train ]; then
-  mkdir -p data/v3/bg_train.tmp
-  for f in $A/backgrounds/*.jpg; do [ -e data/v3/bg_heldout/$(basename $f) ] || cp $f data/v3/bg_train.tmp/; done
-  cp $A/backgrounds/LICENSE.md data/v3/bg_train.tmp/ && mv data/v3/bg_train.tmp data/v3/bg_train
-fi
+. eval/recipes/splits.sh
 
 # 1. held-out sets (motion stops lengthened to 24 still frames without rendering)
 $DN synth robots data/v0/heldout --robots xarm,panda,kuka --count 5 --frames 24 --size 240x416 --seed 900 \

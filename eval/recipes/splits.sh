@@ -1,0 +1,20 @@
+# Asset splits from ../shared/assets (copies under data/, nothing committed); sourced by the recipes.
+# Held out: 5 YCB objects and 6 background photos; the rest trains.
+A=${A:-../shared/assets}
+split() {  # split SRC DEST PATTERN... : copy SRC's entries matching a pattern into DEST (once)
+  local src=$1 dest=$2; shift 2
+  [ -d "$dest" ] && return 0
+  mkdir -p "$dest.tmp"
+  for p in "$@"; do cp -r $src/$p "$dest.tmp/"; done
+  cp $src/LICENSE.md "$dest.tmp/"
+  mv "$dest.tmp" "$dest"
+}
+split $A/ycb data/v0/ycb_heldout 002_* 006_* 007_* 008_* 010_*
+split $A/ycb data/v1/objects_ycb_train 003_* 004_* 005_* 009_* 035_*
+split $A/backgrounds data/v3/bg_heldout 'humus_FortPoint_*' 'humus_Medborgarplatsen_*' 'humus_Storforsen4_*' \
+  'humus_Yokohama3_*' skimage_coffee.jpg skimage_chelsea.jpg
+if [ ! -d data/v3/bg_train ]; then
+  mkdir -p data/v3/bg_train.tmp
+  for f in $A/backgrounds/*.jpg; do [ -e data/v3/bg_heldout/$(basename $f) ] || cp $f data/v3/bg_train.tmp/; done
+  cp $A/backgrounds/LICENSE.md data/v3/bg_train.tmp/ && mv data/v3/bg_train.tmp data/v3/bg_train
+fi
