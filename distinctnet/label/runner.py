@@ -30,8 +30,8 @@ class Labeller:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
                 probabilities of both are averaged; twice the compute); or ``bidir`` (frame t is decoded
                 against frame t-1 and against frame t+1 and the two are averaged; the first and last frames
-                have one neighbour; each frame is still encoded once, the decoder runs twice; not for
-                recurrent models, whose state runs forward in time).
+                have one neighbour; the decoder runs twice per frame, the encoder once (twice for the first
+                frame of each chunk, read ahead); not for recurrent models, whose state runs forward in time).
             input_size: (H, W) the frames are resized to for the network; default: the model's native size.
             thresholds: mask threshold, one for all classes or per class; default: the checkpoint's calibrated
                 ones (``meta["thresholds"]``, written by ``python -m eval.calibrate``), else 0.5.
@@ -131,18 +131,11 @@ class Labeller:
         first = 0 if prev is None else 1  # index of the chunk's first frame in allf
         stream["prev"] = {k: v[first + n - 1:first + n] for k, v in allf.items()}  # the chunk's last frame
         last = allf["merge"].shape[0] - 1
-        tgt, ref, slot = [], [], []
-        for j in range(n):
-            t = first + j
-            for r in (t - 1, t + 1):
-                if 0 <= r <= last:
-                    tgt.append(t), ref.append(r), slot.append(j)
-        ti = torch.tensor(tgt, device=self.device)
-        ri = torch.tensor(ref, device=self.device)
+        pairs = [(first + j, r, j) for j in range(n) for r in (first + j - 1, first + j + 1) if 0 <= r <= last]
+        ti, ri, si = (torch.tensor(col, device=self.device) for col in zip(*pairs))  # target, reference, chunk slot
         logits, _ = self.model.decode({k: v[ti] for k, v in allf.items()}, {k: v[ri] for k, v in allf.items()},
                                       None, size)
         p = self._probs(logits)
-        si = torch.tensor(slot, device=self.device)
         total = torch.zeros((n, *p.shape[1:]), dtype=p.dtype, device=p.device).index_add_(0, si, p)
         count = torch.zeros(n, dtype=p.dtype, device=p.device).index_add_(0, si, torch.ones_like(si, dtype=p.dtype))
         return total / count.view(-1, 1, 1, 1)
