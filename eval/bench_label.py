@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=3, help="timed runs; median and best reported (3)")
     p.add_argument("--export", default="", help="exports to include (robotseg,sam2,coco,overlay)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the network (compiling happens in the "
+                                                          "untimed warm-up)")
     p.add_argument("--json", help="also write the figures to this JSON file")
     args = p.parse_args(argv)
 
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             save_checkpoint(DistinctNet(cfg), ckpt)
         t0 = time.perf_counter()
         model = load_model(ckpt)
-        labeller = Labeller(model, device, batch=args.batch)
+        labeller = Labeller(model, device, batch=args.batch, compile=args.compile)
         load_s = time.perf_counter() - t0
         h, w = args.size or model.cfg.input_size
         make = make_video if args.input == "video" else make_frames
@@ -123,11 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         decode_s = time.perf_counter() - t0
         n_decoded = len(decoded)
 
-        # warm-up on a short clip (allocations, cuDNN autotuning), not timed
+        # warm-up, not timed: a clip with a first, a middle and a shorter last chunk (allocations; with --compile,
+        # compiling for each of their shapes)
         warm = tmp / f"warm{ext}"
-        make(warm, max(2, args.batch + 1), h, w)
+        make(warm, 2 * args.batch + 1, h, w)
         opts = LabelOptions(out=tmp / "warm_out", progress=False)
+        t0 = time.perf_counter()
         label_sources(expand_inputs([warm]), labeller, opts)
+        warmup_s = time.perf_counter() - t0
 
         # the labeller alone (model, transfers, probabilities at frame size) on frames already in memory
         sync()
@@ -163,11 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         "device": str(device), "torch_threads": torch.get_num_threads(),
         "cpu": platform.processor() or platform.machine(),
         "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
-        "runs": len(times), "pairs_per_s": round(summary.frames / statistics.median(times), 3),
+        "compile": args.compile, "runs": len(times), "pairs_per_s": round(summary.frames / statistics.median(times), 3),
         "pairs_per_s_best": round(summary.frames / min(times), 3),
         "ms_per_pair": round(1000 * statistics.median(times) / summary.frames, 2),
         "decode_frames_per_s": round(n_decoded / decode_s, 1),
-        "labeller_only_pairs_per_s": round(n_decoded / predict_s, 1), "model_load_s": round(load_s, 2),
+        "labeller_only_pairs_per_s": round(n_decoded / predict_s, 1), "model_load_s": round(load_s, 2), "warmup_s": round(warmup_s, 1),
     }
     print(f"labelling {summary.frames} frames {h}x{w} on {device} ({result['model']['encoder']}, "
           f"{cfg.merge} correlation, {cfg.head} head, batch {args.batch}, {torch.get_num_threads()} threads): "

@@ -170,3 +170,32 @@ def test_quality_flags_flicker():
     q.flag_flicker()
     assert q.review_frames == [2, 6]
     assert q.rows[6]["reason"] == "flicker:robot"
+
+
+def test_compiled_labeller_gives_the_same_probabilities(semantic_ckpt):
+    model = load_checkpoint(semantic_ckpt)
+    h, w = MODEL_SIZE
+    frames = [frame(i, h, w) for i in range(5)]
+    plain = [p for _, p in Labeller(model, "cpu", batch=2).predict(iter(frames))]
+    lab = Labeller(load_checkpoint(semantic_ckpt), "cpu", batch=2, compile=True)
+    got = [p for _, p in lab.predict(iter(frames))]
+    for p, q in zip(got, plain):
+        np.testing.assert_allclose(p, q, atol=1e-5)
+
+
+def test_compile_falls_back_to_uncompiled_when_compiling_fails(semantic_ckpt, monkeypatch, caplog):
+    def broken(fn, **kw):
+        def run(*a, **k):
+            raise RuntimeError("no C compiler here")
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken)
+    model = load_checkpoint(semantic_ckpt)
+    h, w = MODEL_SIZE
+    frames = [frame(i, h, w) for i in range(4)]
+    with caplog.at_level("WARNING", logger="distinctnet.label"):
+        got = [p for _, p in Labeller(model, "cpu", batch=2, compile=True).predict(iter(frames))]
+    want = naive(model, frames, recurrent=False)
+    for p, q in zip(got, want):
+        np.testing.assert_allclose(p, q, atol=2e-5)
+    assert sum("torch.compile failed" in r.message for r in caplog.records) == 2  # encode and decode, once each

@@ -24,7 +24,7 @@ TTA_MODES = ("none", "flip", "bidir")
 
 class Labeller:
     def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None,
-                 thresholds: float | dict[str, float] | None = None):
+                 thresholds: float | dict[str, float] | None = None, compile: bool = False):
         """
         Args:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
@@ -35,6 +35,8 @@ class Labeller:
             input_size: (H, W) the frames are resized to for the network; default: the model's native size.
             thresholds: mask threshold, one for all classes or per class; default: the checkpoint's calibrated
                 ones (``meta["thresholds"]``, written by ``python -m eval.calibrate``), else 0.5.
+            compile: run the network through ``torch.compile`` (a minute or two of compiling at the start, and
+                again for a new frame size; the same masks). Where compiling fails, it runs uncompiled.
         """
         from .parts import class_thresholds
 
@@ -59,6 +61,9 @@ class Labeller:
             raise UserError(f"--input-size: {self.input_size} is not a size HxW of at least 32x32")
         self.thresholds = class_thresholds(self.classes, thresholds,
                                            (getattr(model, "meta", None) or {}).get("thresholds"))
+        self.compile = bool(compile)
+        self._encode = _compiled(self.model.encode) if compile else self.model.encode
+        self._decode = _compiled(self.model.decode) if compile else self.model.decode
 
     def _prep(self, rgb: np.ndarray):
         """uint8 HxWx3 -> uint8 3 x H' x W' tensor at the model's input size (CPU)."""
@@ -97,7 +102,7 @@ class Labeller:
         last frame's features and the recurrent state from chunk to chunk."""
         import torch
 
-        feats = self.model.encode(x)
+        feats = self._encode(x)
         n = x.shape[0]
         prev = stream.get("prev")
         if prev is None:  # first chunk: frame 0 uses frame 1 as reference
@@ -109,13 +114,13 @@ class Labeller:
         if self.recurrent:
             outs, state = [], stream.get("state")
             for t, r in zip(tgt, ref):
-                logits, state = self.model.decode({k: v[t:t + 1] for k, v in allf.items()},
+                logits, state = self._decode({k: v[t:t + 1] for k, v in allf.items()},
                                                   {k: v[r:r + 1] for k, v in allf.items()}, state, size)
                 outs.append(self._probs(logits))
             stream["state"] = state
             return torch.cat(outs)
         ti, ri = torch.tensor(tgt, device=self.device), torch.tensor(ref, device=self.device)
-        logits, _ = self.model.decode({k: v[ti] for k, v in allf.items()},
+        logits, _ = self._decode({k: v[ti] for k, v in allf.items()},
                                       {k: v[ri] for k, v in allf.items()}, None, size)
         return self._probs(logits)
 
@@ -125,7 +130,7 @@ class Labeller:
         import torch
 
         n = x.shape[0]
-        feats = self.model.encode(x if x_next is None else torch.cat([x, x_next]))
+        feats = self._encode(x if x_next is None else torch.cat([x, x_next]))
         prev = stream.get("prev")
         allf = feats if prev is None else {k: torch.cat([prev[k], v]) for k, v in feats.items()}
         first = 0 if prev is None else 1  # index of the chunk's first frame in allf
@@ -133,7 +138,7 @@ class Labeller:
         last = allf["merge"].shape[0] - 1
         pairs = [(first + j, r, j) for j in range(n) for r in (first + j - 1, first + j + 1) if 0 <= r <= last]
         ti, ri, si = (torch.tensor(col, device=self.device) for col in zip(*pairs))  # target, reference, chunk slot
-        logits, _ = self.model.decode({k: v[ti] for k, v in allf.items()}, {k: v[ri] for k, v in allf.items()},
+        logits, _ = self._decode({k: v[ti] for k, v in allf.items()}, {k: v[ri] for k, v in allf.items()},
                                       None, size)
         p = self._probs(logits)
         total = torch.zeros((n, *p.shape[1:]), dtype=p.dtype, device=p.device).index_add_(0, si, p)
@@ -173,6 +178,29 @@ class Labeller:
                     probs = 0.5 * (probs + self._step(x.flip(-1), streams[1], size).flip(-1))
             probs = probs.cpu().numpy()
             yield from zip(chunk, probs)
+
+
+def _compiled(fn):
+    """``torch.compile(fn)``, falling back to ``fn`` (with a warning) when compiling fails on this machine."""
+    import logging
+
+    import torch
+
+    state = {"fn": torch.compile(fn)}
+
+    def call(*args, **kwargs):
+        try:
+            return state["fn"](*args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - a compiler or backend missing here; fn itself may still fail below
+            if state["fn"] is fn:
+                raise
+            logging.getLogger("distinctnet.label").warning(
+                "--compile: torch.compile failed here (%s: %s); running uncompiled", type(e).__name__,
+                str(e).splitlines()[0] if str(e) else "")
+            state["fn"] = fn
+            return fn(*args, **kwargs)
+
+    return call
 
 
 def _with_next(chunks: Iterator[list[np.ndarray]]) -> Iterator[tuple[list[np.ndarray], np.ndarray | None]]:
