@@ -133,7 +133,8 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
         settings_run = [f"test-time augmentation {run['tta']}" if run.get("tta") not in (None, "none") else "",
                         f"input size {run['input_size'][0]}x{run['input_size'][1]}" if run.get("input_size") else "",
                         "mask thresholds " + ", ".join(f"{c} {t:g}" for c, t in run["thresholds"].items())
-                        if run.get("thresholds") else ""]
+                        if run.get("thresholds") else "",
+                        f"robot pieces under {run['clean']:g} x the largest dropped" if run.get("clean") else ""]
         if any(settings_run):
             lines.append("- labeller settings: " + "; ".join(x for x in settings_run if x))
     if scores_plot(result, out / "scores.png"):

@@ -199,3 +199,27 @@ def test_compile_falls_back_to_uncompiled_when_compiling_fails(semantic_ckpt, mo
     for p, q in zip(got, want):
         np.testing.assert_allclose(p, q, atol=2e-5)
     assert sum("torch.compile failed" in r.message for r in caplog.records) == 2  # encode and decode, once each
+
+
+def test_clean_drops_small_robot_pieces_only():
+    plan = plan_parts("semantic", ("foreground", "robot", "gripper", "object", "distractor"))
+    p = np.zeros((5, 40, 60), np.float32)
+    p[1, 5:25, 5:25] = 0.9    # the arm: 400 px
+    p[2, 20:25, 10:20] = 0.9  # its gripper, inside the arm's piece
+    p[1, 30:34, 50:54] = 0.9  # a speck: 16 px (4% of the largest piece)
+    p[2, 36:38, 2:4] = 0.9    # a gripper speck on its own: 4 px
+    p[1, 5:15, 40:54] = 0.9   # a second large piece: 140 px (35%)
+    p[3, 30:34, 30:34] = 0.9  # an object far away: not the robot's, kept
+    raw = plan.split(p, 0.5)
+    got = plan.split(p, 0.5, clean=0.2)
+    robot = lambda parts: parts["arm"][0] | parts["gripper"][0]  # noqa: E731
+    assert robot(raw).sum() == 400 + 16 + 4 + 140
+    assert robot(got).sum() == 400 + 140
+    assert not got["arm"][0][30:34, 50:54].any() and not got["gripper"][0][36:38, 2:4].any()
+    assert got["gripper"][0][20:25, 10:20].all()
+    assert np.array_equal(got["object"][0], raw["object"][0])
+    for part in got:  # probability maps (review margins) are left as they are
+        assert np.array_equal(got[part][1], raw[part][1])
+    assert robot(plan.split(p, 0.5, clean=0.5)).sum() == 400  # the 35% piece goes at 0.5
+    with pytest.raises(UserError, match="--clean"):
+        Labeller(torch.nn.Linear(1, 1), "cpu", clean=1.0)

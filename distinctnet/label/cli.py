@@ -41,6 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="test-time augmentation: flip also labels the mirrored video and averages both "
                         "(twice the compute); bidir decodes each frame against the frame before and the "
                         "frame after and averages both (non-recurrent models; default none)")
+    p.add_argument("--clean", type=float, default=0.0, metavar="RATIO",
+                   help="drop the pieces of each frame's robot mask smaller than RATIO x its largest piece "
+                        "(speckles away from the arm; default 0, off)")
     p.add_argument("--compile", action="store_true",
                    help="run the network through torch.compile: a minute or two of compiling first, then faster "
                         "(for long jobs; the same masks)")

@@ -31,17 +31,39 @@ class PartPlan:
     annotated: list[str]                # meta annotated_parts
     meta: dict = field(default_factory=dict)
 
-    def split(self, probs: np.ndarray, thresholds: float | Sequence[float] = 0.5
+    def split(self, probs: np.ndarray, thresholds: float | Sequence[float] = 0.5, clean: float = 0.0
               ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """probs C x H x W -> {part: (bool mask, probability map rescaled so that its threshold is 0.5)} for the
-        parts the model gives; ``thresholds``: one for all channels or one per channel."""
+        parts the model gives; ``thresholds``: one for all channels or one per channel; ``clean`` > 0: see
+        :func:`drop_small_robot_blobs` (the probability maps are left as they are)."""
         th = np.broadcast_to(np.asarray(thresholds, dtype=np.float32), (probs.shape[0],))
         q = {c: rescale(probs[c], float(th[c])) for c in set(self.channels.values())}
         out = {part: (probs[c] > th[c], q[c]) for part, c in self.channels.items()}
         if self.derive_arm:
             p_arm = np.minimum(q[self.channels["robot"]], 1.0 - q[self.channels["gripper"]])
             out["arm"] = (out["robot"][0] & ~out["gripper"][0], p_arm)
+        if clean > 0:
+            drop_small_robot_blobs(out, clean)
         return {p: out[p] for p in PART_NAMES if p in out}
+
+
+def drop_small_robot_blobs(parts: dict[str, tuple[np.ndarray, np.ndarray]], ratio: float) -> None:
+    """In place: the robot's mask (arm | gripper | robot) loses its connected pieces (8-connected) smaller than
+    ``ratio`` times its largest piece; a robot seen in two large pieces (an occluder across the arm) keeps both."""
+    import cv2
+
+    names = [n for n in ("arm", "gripper", "robot") if n in parts]
+    if not names:
+        return
+    robot = np.logical_or.reduce([parts[n][0] for n in names])
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(robot.astype(np.uint8), connectivity=8)
+    if n <= 2:  # nothing or one piece
+        return
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.isin(labels, 1 + np.flatnonzero(areas >= ratio * areas.max()))
+    for name in names:
+        mask, prob = parts[name]
+        parts[name] = (mask & keep, prob)
 
 
 def rescale(p: np.ndarray, t: float) -> np.ndarray:

@@ -24,7 +24,7 @@ TTA_MODES = ("none", "flip", "bidir")
 
 class Labeller:
     def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None,
-                 thresholds: float | dict[str, float] | None = None, compile: bool = False):
+                 thresholds: float | dict[str, float] | None = None, compile: bool = False, clean: float = 0.0):
         """
         Args:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
@@ -37,11 +37,15 @@ class Labeller:
                 ones (``meta["thresholds"]``, written by ``python -m eval.calibrate``), else 0.5.
             compile: run the network through ``torch.compile`` (a minute or two of compiling at the start, and
                 again for a new frame size; the same masks). Where compiling fails, it runs uncompiled.
+            clean: > 0 drops the pieces of each frame's robot mask smaller than this share of its largest piece
+                (``parts.drop_small_robot_blobs``); 0 keeps the masks as thresholded.
         """
         from .parts import class_thresholds
 
         import torch
 
+        if not 0.0 <= clean < 1.0:
+            raise UserError(f"--clean must be at least 0 and below 1, got {clean}")
         if tta not in TTA_MODES:
             raise UserError(f"--tta: {tta!r} is not one of {', '.join(TTA_MODES)}")
         if tta == "bidir" and model.cfg.recurrent:
@@ -61,6 +65,7 @@ class Labeller:
             raise UserError(f"--input-size: {self.input_size} is not a size HxW of at least 32x32")
         self.thresholds = class_thresholds(self.classes, thresholds,
                                            (getattr(model, "meta", None) or {}).get("thresholds"))
+        self.clean = float(clean)
         self.compile = bool(compile)
         self._encode = _compiled(self.model.encode) if compile else self.model.encode
         self._decode = _compiled(self.model.decode) if compile else self.model.decode
@@ -152,7 +157,8 @@ class Labeller:
 
     def settings(self) -> dict:
         """What decides the masks besides the checkpoint and the thresholds (recorded in the output's meta)."""
-        return {"tta": self.tta, "input_size": list(self.input_size)}
+        out = {"tta": self.tta, "input_size": list(self.input_size)}
+        return {**out, "clean": self.clean} if self.clean else out  # absent when off: older outputs still resume
 
     def predict(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(rgb, probabilities C x H x W float32 at the frame's size) per frame, in order."""
@@ -215,7 +221,8 @@ def _with_next(chunks: Iterator[list[np.ndarray]]) -> Iterator[tuple[list[np.nda
 def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: int = 4, exports=(),
                      topic: str | None = None, overwrite: bool = False, progress: bool = False,
                      write_workers: int | None = None, tta: str = "none",
-                     input_size: tuple[int, int] | None = None, threshold: float | None = None) -> dict:
+                     input_size: tuple[int, int] | None = None, threshold: float | None = None,
+                     clean: float = 0.0) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
     "labelled", "skipped", "thresholds"}``; raises UserError when a video fails (the others are labelled)."""
@@ -233,7 +240,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     ckpt = checkpoint_path(checkpoint)
     dev = resolve_device(device)
     model = load_model(ckpt)
-    labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size, thresholds=threshold)
+    labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size, thresholds=threshold, clean=clean)
     opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
                         checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt), settings=labeller.settings(),
                         write_workers=default_write_workers(write_workers))
