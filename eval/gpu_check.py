@@ -14,6 +14,8 @@ stopped at its time limit keeps what it measured; a section that would start aft
            generated ones
   train    optimiser steps of the real training entry point on the GPU configs (python -m training.bench)
   label    end-to-end labelling on CUDA (python -m eval.bench_label, a JPEG folder as input)
+  host     where the labeller's time goes per frame around the network: resizing, upload, the network,
+           copying probabilities back (float32, float16, into pinned memory), masks + quality row, file writes
   default  the shipped default network's speed on CUDA over batch sizes
   compile  torch.compile of the paper preset's video-mode step at the best batch size
 
@@ -32,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-SECTIONS = ("speed", "agree", "train", "label", "default", "compile")
+SECTIONS = ("speed", "agree", "train", "label", "host", "default", "compile")
 
 
 def cuda_time(fn, runs: int, warmup: int) -> list[float]:
@@ -231,6 +233,75 @@ def section_label(args) -> dict:
                                      f"frames/s, labeller alone {r.get('labeller_only_pairs_per_s')} pairs/s)"
                                      if "error" not in r else r["error"]), flush=True)
     return out
+
+
+def labeller_stages(device: str = "cuda", batch: int = 32, size=(414, 736), repeats: int = 3) -> dict:
+    """Milliseconds per frame of each stage of the labeller around the network (shipped default, one chunk of
+    ``batch`` frames of ``size``, median of ``repeats``)."""
+    import tempfile
+
+    import torch
+
+    from distinctnet.device import autocast, to_device_layout
+    from distinctnet.label.model import load_model
+    from distinctnet.label.parts import plan_parts
+    from distinctnet.label.quality import QualityRecorder
+    from distinctnet.label.runner import Labeller
+    from distinctnet.layout import VideoWriter
+    from eval.bench_label import scene
+
+    dev = torch.device(device)
+    lab = Labeller(load_model(None), dev, batch=batch)
+    plan = plan_parts(lab.head, lab.classes)
+    frames = list(scene(batch, *size))
+    cuda = dev.type == "cuda"
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize()
+
+    def timed(fn):
+        out, times = None, []
+        for _ in range(repeats + 1):  # the first is a warm-up
+            sync()
+            t0 = time.perf_counter()
+            out = fn()
+            sync()
+            times.append(time.perf_counter() - t0)
+        return out, 1000 * statistics.median(times[1:]) / batch
+
+    ms = {}
+    xs, ms["resize (CPU)"] = timed(lambda: torch.stack([lab._prep(f) for f in frames]))
+    x, ms["upload"] = timed(lambda: to_device_layout(xs.to(dev).float().div_(255.0)))
+
+    def network():
+        with torch.inference_mode(), autocast(dev):
+            return lab._step(x, {}, size)
+
+    probs, ms["network + probabilities at frame size"] = timed(network)
+    _, ms["copy back, float32"] = timed(lambda: probs.cpu().numpy())
+    _, ms["copy back, float16"] = timed(lambda: probs.half().cpu().numpy())
+    if cuda:
+        pinned = torch.empty(probs.shape, dtype=probs.dtype, pin_memory=True)
+        _, ms["copy back, float32 into pinned memory"] = timed(lambda: pinned.copy_(probs))
+    host = probs.cpu().numpy()
+    quality = QualityRecorder(plan.annotated, 0.6, None)
+    _, ms["masks + quality row"] = timed(
+        lambda: [quality.make_row(i, plan.split(p, lab.channel_thresholds)) for i, p in enumerate(host)])
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = VideoWriter(tmp, "v", annotated_parts=plan.annotated)
+        split = [plan.split(p, lab.channel_thresholds) for p in host]
+        _, ms["write image + masks (one thread)"] = timed(
+            lambda: [writer.write(f, {k: m for k, (m, _) in sp.items()}, frame=i)
+                     for i, (f, sp) in enumerate(zip(frames, split))])
+    return {"device": device, "batch": batch, "size": list(size), "ms_per_frame": {k: round(v, 3) for k, v in ms.items()}}
+
+
+def section_host(args) -> dict:
+    r = labeller_stages("cuda")
+    for k, v in r["ms_per_frame"].items():
+        print(f"  {k:42s} {v:8.3f} ms/frame", flush=True)
+    return r
 
 
 def section_default(args) -> dict:

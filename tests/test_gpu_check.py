@@ -24,3 +24,11 @@ def test_unknown_section_is_a_usage_error(capsys):
         gpu_check.main(["--out", "x", "--only", "speed,nosuch"])
     assert e.value.code == 2
     assert "nosuch" in capsys.readouterr().err
+
+
+def test_labeller_stage_timings_run_on_the_cpu():
+    r = gpu_check.labeller_stages("cpu", batch=2, size=(48, 64), repeats=1)
+    stages = r["ms_per_frame"]
+    assert {"resize (CPU)", "upload", "network + probabilities at frame size", "copy back, float32",
+            "masks + quality row", "write image + masks (one thread)"} <= set(stages)
+    assert all(v >= 0 for v in stages.values())
