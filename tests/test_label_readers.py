@@ -211,9 +211,18 @@ def test_prefetch_keeps_order_raises_where_the_reader_failed_and_stops_when_clos
             yield i
             i += 1
 
-    gen = prefetch(endless(), depth=4)
+    closed = []
+
+    def endless_with_cleanup():
+        try:
+            yield from endless()
+        finally:
+            closed.append(True)
+
+    gen = prefetch(endless_with_cleanup(), depth=4)
     assert [next(gen) for _ in range(3)] == [0, 1, 2]
-    gen.close()  # joins the producer thread
+    gen.close()  # joins the producer thread and closes its generator
+    assert closed == [True]
     n = len(produced)
     assert n <= 3 + 4 + 2  # taken, queued, one being put
     assert not any(t.name == "distinctnet-prefetch" for t in threading.enumerate())

@@ -95,3 +95,6 @@ def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:
     finally:
         stop.set()
         t.join()
+        close = getattr(items, "close", None)  # a generator stopped early: run its cleanup (open files) now
+        if close is not None:
+            close()
