@@ -5,10 +5,11 @@
     python -m eval.bench_label --checkpoint model.safetensors --size 480x640 --export robotseg
 
 A video of ``--frames`` frames (a textured background with moving squares, H.264; with ``--input frames``
-a folder of JPEGs instead) is generated at ``--size`` (default: the model's native size), then ``distinctnet label``'s pipeline runs on it exactly as the command
-does. Reported: pairs/s end to end (each frame is one pair), the decode-only rate of the same video, and
-the model load time (not included in pairs/s). Random weights when a preset is given (speed does not depend
-on them; the output then marks many frames for review, which costs the same).
+a folder of JPEGs instead) is generated at ``--size`` (default: the model's native size), then
+``distinctnet label``'s pipeline runs on it exactly as the command does. Reported: pairs/s end to end (each
+frame is one pair), the decode-only rate of the same video, the labeller alone on the decoded frames, the
+model load time and the warm-up time (neither included in pairs/s). Random weights when a preset is given
+(speed does not depend on them; the output then marks many frames for review, which costs the same).
 """
 from __future__ import annotations
 
@@ -172,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         "pairs_per_s_best": round(summary.frames / min(times), 3),
         "ms_per_pair": round(1000 * statistics.median(times) / summary.frames, 2),
         "decode_frames_per_s": round(n_decoded / decode_s, 1),
-        "labeller_only_pairs_per_s": round(n_decoded / predict_s, 1), "model_load_s": round(load_s, 2), "warmup_s": round(warmup_s, 1),
+        "labeller_only_pairs_per_s": round(n_decoded / predict_s, 1), "model_load_s": round(load_s, 2),
+        "warmup_s": round(warmup_s, 1),
     }
     print(f"labelling {summary.frames} frames {h}x{w} on {device} ({result['model']['encoder']}, "
           f"{cfg.merge} correlation, {cfg.head} head, batch {args.batch}, {torch.get_num_threads()} threads): "

@@ -109,7 +109,8 @@ def section_speed(args) -> dict:
                 out["sweep"].append({"mode": mode, "batch": batch, "error": "out of memory"})
                 torch.cuda.empty_cache()
                 continue
-            row = {"mode": mode, **figures(t, batch), "peak_mem_gib": round(torch.cuda.max_memory_allocated() / 2**30, 1)}
+            peak = round(torch.cuda.max_memory_allocated() / 2**30, 1)
+            row = {"mode": mode, **figures(t, batch), "peak_mem_gib": peak}
             out["sweep"].append(row)
             print(f"  paper {mode:5s} batch {batch:3d}: {row['pairs_per_s']:8.1f} pairs/s  "
                   f"({row['ms_per_batch']:.1f} ms/batch, peak {row['peak_mem_gib']} GiB)", flush=True)
@@ -294,7 +295,8 @@ def labeller_stages(device: str = "cuda", batch: int = 32, size=(414, 736), repe
         _, ms["write image + masks (one thread)"] = timed(
             lambda: [writer.write(f, {k: m for k, (m, _) in sp.items()}, frame=i)
                      for i, (f, sp) in enumerate(zip(frames, split))])
-    return {"device": device, "batch": batch, "size": list(size), "ms_per_frame": {k: round(v, 3) for k, v in ms.items()}}
+    return {"device": device, "batch": batch, "size": list(size),
+            "ms_per_frame": {k: round(v, 3) for k, v in ms.items()}}
 
 
 def section_host(args) -> dict:
@@ -348,7 +350,8 @@ def section_compile(args, best_batch: int) -> dict:
     compile_s = time.perf_counter() - t0
     t = cuda_time(run, args.runs, 2)
     r = {"compile_s": round(compile_s, 1), **figures(t, best_batch)}
-    print(f"  compiled paper video batch {best_batch}: {r['pairs_per_s']} pairs/s (compile {r['compile_s']} s)", flush=True)
+    print(f"  compiled paper video batch {best_batch}: {r['pairs_per_s']} pairs/s (compile {r['compile_s']} s)",
+          flush=True)
     return r
 
 
