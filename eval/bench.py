@@ -61,21 +61,38 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="end-to-end labelling throughput instead (decode + model + write; eval/bench_label.py)")
 
 
-def measure(model, size, batch, device, mode="pair", runs=10, warmup=3, bf16=True) -> dict:
+def make_step(model, mode: str, batch: int, size, bf16: bool = True, channels_last: bool = True,
+              input_sets: int = 1):
+    """A closure running one batch of ``mode`` on random frames on the model's device: ``pair`` encodes both
+    frames, ``video`` one new frame per pair with the other one's features reused. ``channels_last``: inputs in
+    the layout ``prepare_for_inference`` gives CUDA models; ``input_sets`` > 1 rotates among that many inputs."""
     import torch
 
     from distinctnet.device import autocast, to_device_layout
 
+    device = next(model.parameters()).device
     h, w = size
-    x = to_device_layout(torch.rand(batch + 1, 3, h, w, device=device))
+    sets = [torch.rand(batch + 1, 3, h, w, device=device) for _ in range(max(1, input_sets))]
+    if channels_last:
+        sets = [to_device_layout(x) for x in sets]
+    calls = [0]
 
     def step():
+        x = sets[calls[0] % len(sets)]
+        calls[0] += 1
         with torch.inference_mode(), autocast(device, bf16):
             if mode == "pair":
-                model(x[:batch], x[1:])
-            else:  # one new frame encoded per pair, the other one's features reused
-                f = model.encode(x[:batch])
-                model.decode(f, f, None, size)
+                return model(x[:batch], x[1:])[0]
+            f = model.encode(x[:batch])
+            return model.decode(f, f, None, size)[0]
+
+    return step
+
+
+def measure(model, size, batch, device, mode="pair", runs=10, warmup=3, bf16=True) -> dict:
+    import torch
+
+    step = make_step(model, mode, batch, size, bf16)
 
     times = []
     for i in range(warmup + runs):

@@ -56,26 +56,10 @@ def cuda_time(fn, runs: int, warmup: int) -> list[float]:
 
 
 def model_step(model, mode: str, batch: int, size, bf16: bool = True, channels_last: bool = True):
-    """A closure running one batch of ``mode`` on random frames (a few input sets, rotated)."""
-    import torch
+    """eval.bench's step, rotating among three input sets (so repeated runs do not time a cached input)."""
+    from eval.bench import make_step
 
-    dev = next(model.parameters()).device
-    h, w = size
-    sets = [torch.rand(batch + 1, 3, h, w, device=dev) for _ in range(3)]
-    if channels_last:
-        sets = [x.contiguous(memory_format=torch.channels_last) for x in sets]
-    k = [0]
-
-    def step():
-        x = sets[k[0] % len(sets)]
-        k[0] += 1
-        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16):
-            if mode == "pair":
-                return model(x[:batch], x[1:])[0]
-            f = model.encode(x[:batch])
-            return model.decode(f, f, None, size)[0]
-
-    return step
+    return make_step(model, mode, batch, size, bf16, channels_last, input_sets=3)
 
 
 def figures(times: list[float], batch: int) -> dict:

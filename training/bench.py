@@ -73,7 +73,7 @@ def bench(config: str, steps: int, data: str | None, overrides: list[str], warmu
                     run=False)
         if not data:  # one epoch holds every step: no loader restarts inside the timed steps
             frames = 12
-            dm = cli.datamodule  # a recurrent step takes tbptt_steps frames of each of batch_size sequences
+            dm = cli.datamodule  # recurrent: sized for whole sequences (seq_len frames each), more than a step takes
             pairs = (steps + warmup + 1) * dm.batch_size * getattr(dm, "seq_len", 1) * cli.trainer.num_devices
             make_bench_data(Path(root), videos=max(6, int(pairs / (frames - 1) / 0.85) + 2), frames=frames)
         # no logger and no validation here: nothing to log learning rates into, no metric to stop early on

@@ -40,9 +40,10 @@ class Labeller:
             clean: > 0 drops the pieces of each frame's robot mask smaller than this share of its largest piece
                 (``parts.drop_small_robot_blobs``); 0 keeps the masks as thresholded.
         """
-        from .parts import class_thresholds
-
         import torch
+
+        from ..device import prepare_for_inference
+        from .parts import class_thresholds
 
         if not 0.0 <= clean < 1.0:
             raise UserError(f"--clean must be at least 0 and below 1, got {clean}")
@@ -51,8 +52,6 @@ class Labeller:
         if tta == "bidir" and model.cfg.recurrent:
             raise UserError("--tta bidir needs a non-recurrent model (a recurrent model's state runs forward in time)")
         self.tta = tta
-        from ..device import prepare_for_inference
-
         self.device = torch.device(device)
         self.model = prepare_for_inference(model, self.device)
         self.cfg = model.cfg
@@ -66,7 +65,6 @@ class Labeller:
         self.thresholds = class_thresholds(self.classes, thresholds,
                                            (getattr(model, "meta", None) or {}).get("thresholds"))
         self.clean = float(clean)
-        self.compile = bool(compile)
         self._encode = _compiled(self.model.encode) if compile else self.model.encode
         self._decode = _compiled(self.model.decode) if compile else self.model.decode
 
@@ -120,13 +118,13 @@ class Labeller:
             outs, state = [], stream.get("state")
             for t, r in zip(tgt, ref):
                 logits, state = self._decode({k: v[t:t + 1] for k, v in allf.items()},
-                                                  {k: v[r:r + 1] for k, v in allf.items()}, state, size)
+                                             {k: v[r:r + 1] for k, v in allf.items()}, state, size)
                 outs.append(self._probs(logits))
             stream["state"] = state
             return torch.cat(outs)
         ti, ri = torch.tensor(tgt, device=self.device), torch.tensor(ref, device=self.device)
         logits, _ = self._decode({k: v[ti] for k, v in allf.items()},
-                                      {k: v[ri] for k, v in allf.items()}, None, size)
+                                 {k: v[ri] for k, v in allf.items()}, None, size)
         return self._probs(logits)
 
     def _step_bidir(self, x, x_next, stream: dict, size: tuple[int, int]):
@@ -144,7 +142,7 @@ class Labeller:
         pairs = [(first + j, r, j) for j in range(n) for r in (first + j - 1, first + j + 1) if 0 <= r <= last]
         ti, ri, si = (torch.tensor(col, device=self.device) for col in zip(*pairs))  # target, reference, chunk slot
         logits, _ = self._decode({k: v[ti] for k, v in allf.items()}, {k: v[ri] for k, v in allf.items()},
-                                      None, size)
+                                 None, size)
         p = self._probs(logits)
         total = torch.zeros((n, *p.shape[1:]), dtype=p.dtype, device=p.device).index_add_(0, si, p)
         count = torch.zeros(n, dtype=p.dtype, device=p.device).index_add_(0, si, torch.ones_like(si, dtype=p.dtype))
