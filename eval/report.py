@@ -134,7 +134,9 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
                         f"input size {run['input_size'][0]}x{run['input_size'][1]}" if run.get("input_size") else "",
                         "mask thresholds " + ", ".join(f"{c} {t:g}" for c, t in run["thresholds"].items())
                         if run.get("thresholds") else "",
-                        f"robot pieces under {run['clean']:g} x the largest dropped" if run.get("clean") else ""]
+                        f"robot pieces under {run['clean']:g} x the largest dropped" if run.get("clean") else "",
+                        "still frames paired with the last frame that differs (--reference motion)"
+                        if run.get("reference") == "motion" else ""]
         if any(settings_run):
             lines.append("- labeller settings: " + "; ".join(x for x in settings_run if x))
     if scores_plot(result, out / "scores.png"):

@@ -1,4 +1,5 @@
-"""Run a DistinctNet model over a stream of frames: pairs (t, t-1), frame 0 paired with frame 1.
+"""Run a DistinctNet model over a stream of frames: pairs (t, t-1), frame 0 paired with frame 1 (or, with
+``reference="motion"``, still frames paired with the last frame that differs: ``reference.py``).
 
 Frames are resized to the model's native ``cfg.input_size`` (or the labeller's ``input_size``); the logits come back at the frame's own size.
 Frames are encoded ``batch`` at a time and each frame's siamese features are computed once and used both as
@@ -13,6 +14,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..errors import UserError
+from .reference import REFERENCE_MODES, MotionGate, ReferencePicker, thumbnails
 
 
 class TooFewFrames(UserError):
@@ -24,7 +26,8 @@ TTA_MODES = ("none", "flip", "bidir")
 
 class Labeller:
     def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None,
-                 thresholds: float | dict[str, float] | None = None, compile: bool = False, clean: float = 0.0):
+                 thresholds: float | dict[str, float] | None = None, compile: bool = False, clean: float = 0.0,
+                 reference: str = "previous", gate: MotionGate | None = None):
         """
         Args:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
@@ -39,6 +42,8 @@ class Labeller:
                 again for a new frame size; the same masks). Where compiling fails, it runs uncompiled.
             clean: > 0 drops the pieces of each frame's robot mask smaller than this share of its largest piece
                 (``parts.drop_small_robot_blobs``); 0 keeps the masks as thresholded.
+            reference: which earlier frame each frame is paired with: ``previous`` (t-1) or ``motion`` (through a
+                motion stop, the last frame that still differs; ``reference.py``); ``gate`` tunes ``motion``.
         """
         import torch
 
@@ -51,7 +56,13 @@ class Labeller:
             raise UserError(f"--tta: {tta!r} is not one of {', '.join(TTA_MODES)}")
         if tta == "bidir" and model.cfg.recurrent:
             raise UserError("--tta bidir needs a non-recurrent model (a recurrent model's state runs forward in time)")
+        if reference not in REFERENCE_MODES:
+            raise UserError(f"--reference: {reference!r} is not one of {', '.join(REFERENCE_MODES)}")
+        if reference != "previous" and tta == "bidir":
+            raise UserError("--reference motion cannot be combined with --tta bidir (which pairs t with t-1 and t+1)")
         self.tta = tta
+        self.reference = reference
+        self.gate = gate or MotionGate()
         self.device = torch.device(device)
         self.model = prepare_for_inference(model, self.device)
         self.cfg = model.cfg
@@ -100,20 +111,24 @@ class Labeller:
             return torch.softmax(logits, dim=1)[:, 1:2]
         return torch.sigmoid(logits)
 
-    def _step(self, x, stream: dict, size: tuple[int, int]):
-        """Probabilities of the frames ``x`` (B x 3 x H' x W', one chunk) of one stream; ``stream`` carries the
-        last frame's features and the recurrent state from chunk to chunk."""
+    def _step(self, x, stream: dict, size: tuple[int, int], t0: int = 0, refs: list[int] | None = None):
+        """Probabilities of the frames ``x`` (B x 3 x H' x W', one chunk, frames t0.. of the video) of one stream,
+        frame t0 + j paired with frame ``refs[j]``; ``stream`` carries the features of the earlier frames the next
+        chunk may be paired with (``ReferencePicker.keep``) and the recurrent state from chunk to chunk. Without
+        ``refs``: a video's first chunk, paired as ``previous``."""
         import torch
 
         feats = self._encode(x)
         n = x.shape[0]
-        prev = stream.get("prev")
-        if prev is None:  # first chunk: frame 0 uses frame 1 as reference
-            allf, tgt, ref = feats, list(range(n)), [1] + list(range(n - 1))
-        else:
-            allf = {k: torch.cat([prev[k], v]) for k, v in feats.items()}
-            tgt, ref = list(range(1, n + 1)), list(range(n))
-        stream["prev"] = {k: v[-1:] for k, v in feats.items()}
+        refs = refs if refs is not None else ReferencePicker().pick(n)
+        bank = stream.get("bank", {})
+        before = sorted({r for r in refs if r < t0})
+        rows = {a: i for i, a in enumerate(before)}
+        rows.update({t0 + j: len(before) + j for j in range(n)})
+        allf = {k: torch.cat([bank[a][k] for a in before] + [v]) if before else v for k, v in feats.items()}
+        stream["bank"] = {a: {k: v[rows[a]:rows[a] + 1].clone() for k, v in allf.items()}
+                          for a in stream.get("keep", ())}
+        tgt, ref = [rows[t0 + j] for j in range(n)], [rows[r] for r in refs]
         if self.recurrent:
             outs, state = [], stream.get("state")
             for t, r in zip(tgt, ref):
@@ -156,7 +171,11 @@ class Labeller:
     def settings(self) -> dict:
         """What decides the masks besides the checkpoint and the thresholds (recorded in the output's meta)."""
         out = {"tta": self.tta, "input_size": list(self.input_size)}
-        return {**out, "clean": self.clean} if self.clean else out  # absent when off: older outputs still resume
+        if self.clean:  # absent when off: older outputs still resume
+            out["clean"] = self.clean
+        if self.reference != "previous":
+            out["reference"] = self.reference
+        return out
 
     def predict(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(rgb, probabilities C x H x W float32 at the frame's size) per frame, in order."""
@@ -169,6 +188,7 @@ class Labeller:
             return to_device_layout(x)
 
         streams = [{} for _ in range(2 if self.tta == "flip" else 1)]  # the video, and its mirror image
+        picker = ReferencePicker(self.reference, self.gate)  # the mirror is paired as the video
         chunks = self._chunks(frames)
         for chunk, after in _with_next(chunks) if self.tta == "bidir" else ((c, None) for c in chunks):
             size = chunk[0].shape[:2]
@@ -177,9 +197,14 @@ class Labeller:
                 if self.tta == "bidir":
                     probs = self._step_bidir(x, None if after is None else tensor([after]), streams[0], size)
                 else:
-                    probs = self._step(x, streams[0], size)
-                if self.tta == "flip":
-                    probs = 0.5 * (probs + self._step(x.flip(-1), streams[1], size).flip(-1))
+                    t0 = picker.t
+                    thumbs = thumbnails(x, self.gate.pool) if picker.needs_thumbnails else None
+                    refs = picker.pick(x.shape[0], thumbs)
+                    for s in streams:
+                        s["keep"] = picker.keep
+                    probs = self._step(x, streams[0], size, t0, refs)
+                    if self.tta == "flip":
+                        probs = 0.5 * (probs + self._step(x.flip(-1), streams[1], size, t0, refs).flip(-1))
             probs = probs.cpu().numpy()
             yield from zip(chunk, probs)
 
@@ -220,7 +245,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      topic: str | None = None, overwrite: bool = False, progress: bool = False,
                      write_workers: int | None = None, tta: str = "none",
                      input_size: tuple[int, int] | None = None, threshold: float | None = None,
-                     clean: float = 0.0) -> dict:
+                     clean: float = 0.0, reference: str = "previous") -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
     "labelled", "skipped", "thresholds"}``; raises UserError when a video fails (the others are labelled)."""
@@ -238,7 +263,8 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     ckpt = checkpoint_path(checkpoint)
     dev = resolve_device(device)
     model = load_model(ckpt)
-    labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size, thresholds=threshold, clean=clean)
+    labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size, thresholds=threshold, clean=clean,
+                        reference=reference)
     opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
                         checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt), settings=labeller.settings(),
                         write_workers=default_write_workers(write_workers))
