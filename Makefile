@@ -32,7 +32,7 @@ test: install
 
 # The main job on the bundled sample recording with the bundled default model: masks + overlay video.
 demo: install
-	$(DN) label --out out/demo --export overlay,robotseg
+	$(DN) label --out out/demo --export overlay,robotseg --overwrite
 	@echo "masks: out/demo/mask   overlay video and contact sheet: out/demo/exports/overlay"
 
 bench:

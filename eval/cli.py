@@ -30,9 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clean", type=float, default=0.0, metavar="RATIO",
                    help="labeller: drop robot mask pieces smaller than RATIO x the largest (see distinctnet label "
                         "--clean; default 0, off)")
-    p.add_argument("--reference", default="previous", choices=("previous", "motion"),
+    p.add_argument("--reference", default=None, choices=("previous", "motion"),
                    help="labeller: which earlier frame each frame is paired with (see distinctnet label --reference; "
-                        "default previous)")
+                        "default motion, previous with --tta bidir)")
     p.add_argument("--threshold", type=float, default=None,
                    help="labeller mask threshold for all parts (default: the checkpoint's calibrated per-part "
                         "thresholds, else 0.5)")
@@ -52,7 +52,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "none",
                  input_size: tuple[int, int] | None = None, threshold: float | None = None, clean: float = 0.0,
-                 reference: str = "previous") -> dict:
+                 reference: str | None = None) -> dict:
     """Label ``data``'s images into ``out`` with the model; returns the ``run`` section of the scores."""
     import time
 
@@ -83,7 +83,7 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
             "parameters": info.get("parameters", parameter_count(checkpoint)), "pred_root": str(out),
             "tta": tta, "input_size": list(input_size) if input_size else None,
             "thresholds": info.get("thresholds"), "clean": clean,
-            "reference": reference}
+            "reference": info.get("reference", reference)}
 
 
 def parameter_count(checkpoint: str) -> int | None:

@@ -135,8 +135,9 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
                         "mask thresholds " + ", ".join(f"{c} {t:g}" for c, t in run["thresholds"].items())
                         if run.get("thresholds") else "",
                         f"robot pieces under {run['clean']:g} x the largest dropped" if run.get("clean") else "",
-                        "still frames paired with the last frame that differs (--reference motion)"
-                        if run.get("reference") == "motion" else ""]
+                        {"motion": "reference motion (still frames paired with the last frame that differs)",
+                         "previous": "reference previous (each frame paired with the one before)"}.get(
+                            run.get("reference") or "", "")]
         if any(settings_run):
             lines.append("- labeller settings: " + "; ".join(x for x in settings_run if x))
     if scores_plot(result, out / "scores.png"):

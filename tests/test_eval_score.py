@@ -211,7 +211,7 @@ def test_cli_runs_the_labeller(trees, tmp_path, monkeypatch):
     calls = []
 
     def fake_label(data, out, checkpoint=None, device=None, tta="none", input_size=None, threshold=None, clean=0.0,
-                   reference="previous"):
+                   reference=None):
         calls.append((data, out, checkpoint, device, tta, input_size, threshold, clean, reference))
         write_tree(out, shrink_after_stop=False, images=False)
         return {"thresholds": {"robot": threshold}}

@@ -169,10 +169,18 @@ def test_tta_and_input_size_recorded_and_other_settings_need_overwrite(tmp_path,
     rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt, "--tta", "flip", "--input-size", "64x96"],
                     capsys)
     assert rc == 0, err
-    assert Recording(out).video_meta("clip")["labeller"] == {"tta": "flip", "input_size": [64, 96]}
+    assert Recording(out).video_meta("clip")["labeller"] == {"tta": "flip", "input_size": [64, 96],
+                                                             "reference": "motion"}
     flipped = Recording(out).read_masks("clip", 1)
     rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt], capsys)
     one_line_error(rc, err, "other labeller settings", "--overwrite")
+    rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt, "--tta", "flip", "--input-size", "64x96",
+                     "--reference", "previous"], capsys)
+    one_line_error(rc, err, "other labeller settings", "--overwrite")
+    old = tmp_path / "old"  # an output made before --reference existed (pairs with t-1): the error says how to resume
+    assert label([video, "--out", old, "--checkpoint", semantic_ckpt, "--reference", "previous"], capsys)[0] == 0
+    assert "reference" not in Recording(old).video_meta("clip")["labeller"]
+    one_line_error(*label([video, "--out", old, "--checkpoint", semantic_ckpt], capsys), "--reference previous")
     rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt, "--overwrite"], capsys)
     assert rc == 0, err
     assert Recording(out).video_meta("clip")["labeller"]["tta"] == "none"

@@ -98,7 +98,7 @@ def test_labeller_decodes_each_frame_against_its_picked_reference(ckpt, recurren
     assert len(got) == len(frames)
     err = max(np.abs(p - q).max() for p, q in zip(got, want))
     assert err < 2e-5
-    plain = [p for _, p in Labeller(model, "cpu", batch=batch, tta=tta).predict(iter(frames))]
+    plain = [p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, reference="previous").predict(iter(frames))]
     moving = 6
     assert max(np.abs(a - b).max() for a, b in zip(got[:moving], plain[:moving])) < 2e-5  # same pairs while moving
     # the stop's pairs differ (the tiny test models are not very sensitive to their reference: compare with the
@@ -113,5 +113,6 @@ def test_reference_option_errors_and_settings(semantic_ckpt):
         Labeller(model, "cpu", reference="keyframe")
     with pytest.raises(UserError, match="bidir"):
         Labeller(model, "cpu", reference="motion", tta="bidir")
-    assert "reference" not in Labeller(model, "cpu").settings()  # older outputs still resume
-    assert Labeller(model, "cpu", reference="motion").settings()["reference"] == "motion"
+    assert "reference" not in Labeller(model, "cpu", reference="previous").settings()  # as outputs before the option
+    assert Labeller(model, "cpu").settings()["reference"] == "motion"  # the default
+    assert Labeller(model, "cpu", tta="bidir").reference == "previous"  # bidir pairs with both neighbours

@@ -44,10 +44,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clean", type=float, default=0.0, metavar="RATIO",
                    help="drop the pieces of each frame's robot mask smaller than RATIO x its largest piece "
                         "(speckles away from the arm; default 0, off)")
-    p.add_argument("--reference", default="previous", choices=("previous", "motion"),
-                   help="which earlier frame each frame is paired with: previous (t-1), or motion: through a motion "
-                        "stop, the last frame that still differs, so the still robot keeps its motion cue "
-                        "(not with --tta bidir; default previous)")
+    p.add_argument("--reference", default=None, choices=("previous", "motion"),
+                   help="which earlier frame each frame is paired with: motion (default): t-1, but through a motion "
+                        "stop the last frame that still differs, so the still robot keeps its motion cue; previous: "
+                        "always t-1 (the default with --tta bidir, which cannot use motion)")
     p.add_argument("--compile", action="store_true",
                    help="run the network through torch.compile: a minute or two of compiling first, then faster "
                         "(for long jobs; the same masks)")

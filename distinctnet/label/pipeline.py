@@ -203,9 +203,12 @@ def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summar
                     raise fail(root / "meta.d" / f"{src.name}.json",
                                "video was labelled with another checkpoint; use --overwrite or another --out")
                 if opts.settings and done.get("labeller", opts.settings) != opts.settings:
+                    hint = ("--reference previous (as it was labelled), " if "reference" not in done["labeller"]
+                            and {**done["labeller"], "reference": opts.settings.get("reference")} == opts.settings
+                            else "")
                     raise fail(root / "meta.d" / f"{src.name}.json",
                                f"video was labelled with other labeller settings ({done['labeller']}); use "
-                               "--overwrite or another --out")
+                               f"{hint}--overwrite or another --out")
                 summary.skipped.append(src.name)
             else:
                 started = True

@@ -27,7 +27,7 @@ TTA_MODES = ("none", "flip", "bidir")
 class Labeller:
     def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None,
                  thresholds: float | dict[str, float] | None = None, compile: bool = False, clean: float = 0.0,
-                 reference: str = "previous", gate: MotionGate | None = None):
+                 reference: str | None = None, gate: MotionGate | None = None):
         """
         Args:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
@@ -43,7 +43,8 @@ class Labeller:
             clean: > 0 drops the pieces of each frame's robot mask smaller than this share of its largest piece
                 (``parts.drop_small_robot_blobs``); 0 keeps the masks as thresholded.
             reference: which earlier frame each frame is paired with: ``previous`` (t-1) or ``motion`` (through a
-                motion stop, the last frame that still differs; ``reference.py``); ``gate`` tunes ``motion``.
+                motion stop, the last frame that still differs; ``reference.py``); default (None): ``motion``, or
+                ``previous`` with ``tta="bidir"``. ``gate`` tunes ``motion``.
         """
         import torch
 
@@ -56,10 +57,13 @@ class Labeller:
             raise UserError(f"--tta: {tta!r} is not one of {', '.join(TTA_MODES)}")
         if tta == "bidir" and model.cfg.recurrent:
             raise UserError("--tta bidir needs a non-recurrent model (a recurrent model's state runs forward in time)")
+        if reference is None:
+            reference = "previous" if tta == "bidir" else "motion"
         if reference not in REFERENCE_MODES:
             raise UserError(f"--reference: {reference!r} is not one of {', '.join(REFERENCE_MODES)}")
         if reference != "previous" and tta == "bidir":
-            raise UserError("--reference motion cannot be combined with --tta bidir (which pairs t with t-1 and t+1)")
+            raise UserError("--reference motion cannot be combined with --tta bidir (which pairs t with t-1 and t+1); "
+                            "leave --reference out")
         self.tta = tta
         self.reference = reference
         self.gate = gate or MotionGate()
@@ -245,10 +249,10 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      topic: str | None = None, overwrite: bool = False, progress: bool = False,
                      write_workers: int | None = None, tta: str = "none",
                      input_size: tuple[int, int] | None = None, threshold: float | None = None,
-                     clean: float = 0.0, reference: str = "previous") -> dict:
+                     clean: float = 0.0, reference: str | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
-    "labelled", "skipped", "thresholds"}``; raises UserError when a video fails (the others are labelled)."""
+    "labelled", "skipped", "thresholds", "reference"}``; raises UserError when a video fails (the others are labelled)."""
     import time
     from pathlib import Path
 
@@ -277,4 +281,5 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                         f"{n} of {len(sources)} video(s) failed, first: {summary.failed[0][1]}")
     return {"pairs": summary.frames, "seconds": seconds, "device": str(dev),
             "parameters": int(sum(p.numel() for p in model.parameters())),
-            "labelled": summary.labelled, "skipped": summary.skipped, "thresholds": dict(labeller.thresholds)}
+            "labelled": summary.labelled, "skipped": summary.skipped, "thresholds": dict(labeller.thresholds),
+            "reference": labeller.reference}
