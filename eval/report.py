@@ -137,7 +137,8 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
                         f"robot pieces under {run['clean']:g} x the largest dropped" if run.get("clean") else "",
                         {"motion": "reference motion (still frames paired with the last frame that differs)",
                          "previous": "reference previous (each frame paired with the one before)"}.get(
-                            run.get("reference") or "", "")]
+                            run.get("reference") or "", ""),
+                        f"moving frames paired with the frame {run['gap']} before" if (run.get("gap") or 1) > 1 else ""]
         if any(settings_run):
             lines.append("- labeller settings: " + "; ".join(x for x in settings_run if x))
     if scores_plot(result, out / "scores.png"):

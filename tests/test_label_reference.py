@@ -116,3 +116,32 @@ def test_reference_option_errors_and_settings(semantic_ckpt):
     assert "reference" not in Labeller(model, "cpu", reference="previous").settings()  # as outputs before the option
     assert Labeller(model, "cpu").settings()["reference"] == "motion"  # the default
     assert Labeller(model, "cpu", tta="bidir").reference == "previous"  # bidir pairs with both neighbours
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 4, 100])
+def test_gap_pairs_moving_frames_further_back_and_still_frames_as_before(chunk):
+    frames = video_with_stop()
+    th = thumbs_of(frames)
+    picker = ReferencePicker("motion", gap=3)
+    refs = picker.pick(2, th[:2]) + sum((picker.pick(len(th[i:i + chunk]), th[i:i + chunk])
+                                         for i in range(2, len(frames), chunk)), [])
+    # moving frames: t-3 (0 before that); the stop (frames 6-12): the last moving frame's reference, 5 - 3 = 2
+    assert refs == [1, 0, 0, 0, 1, 2] + [2] * 7 + [10, 11, 12]
+    plain = ReferencePicker("previous", gap=2)
+    assert plain.pick(2) + plain.pick(3) == [1, 0, 0, 1, 2]
+    with pytest.raises(UserError, match="--gap"):
+        ReferencePicker(gap=0)
+
+
+@pytest.mark.parametrize("batch", [1, 3, 16])
+def test_labeller_with_a_gap_matches_naive_pairs(semantic_ckpt, batch):
+    model = load_checkpoint(semantic_ckpt)
+    frames = video_with_stop()
+    got = [p for _, p in Labeller(model, "cpu", batch=batch, gap=3).predict(iter(frames))]
+    want = naive_with_refs(model, frames, [1, 0, 0, 0, 1, 2] + [2] * 7 + [10, 11, 12], recurrent=False)
+    for p, q in zip(got, want):
+        np.testing.assert_allclose(p, q, atol=2e-5)
+    assert Labeller(model, "cpu", gap=3).settings()["gap"] == 3
+    assert "gap" not in Labeller(model, "cpu").settings()
+    with pytest.raises(UserError, match="--gap"):
+        Labeller(model, "cpu", gap=2, tta="bidir")

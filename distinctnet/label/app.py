@@ -43,7 +43,8 @@ def run_label(args, shard: tuple[int, int] | None = None) -> Summary:
     labeller = Labeller(load_model(ckpt), device, batch=args.batch, tta=getattr(args, "tta", "none"),
                         input_size=getattr(args, "input_size", None), thresholds=args.threshold,
                         compile=getattr(args, "compile", False), clean=getattr(args, "clean", 0.0),
-                        reference=getattr(args, "reference", None))
+                        reference=getattr(args, "reference", None),
+                        gap=getattr(args, "gap", 1))
     opts = LabelOptions(out=Path(args.out), exports=formats, overwrite=args.overwrite,
                         review_margin=args.review_margin, jpeg_quality=args.jpeg_quality, fps=args.fps,
                         settings=labeller.settings(), progress=not args.quiet, checkpoint=str(ckpt),

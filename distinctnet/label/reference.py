@@ -1,8 +1,10 @@
 """Which earlier frame each frame is paired with.
 
-``previous`` (the default): frame t with frame t-1, frame 0 with frame 1, as the network was trained.
+``previous``: frame t with frame t-1, frame 0 with frame 1, as the network was trained. With ``gap`` K > 1, frame t
+with frame t-K (frames before K with frame 0): a longer baseline, a stronger motion cue (composites are trained with
+gaps of 1-5 frames).
 
-``motion``: a frame that looks the same as the frame before it (nothing moved: a motion stop) is paired
+``motion`` (the labeller's default): a frame that looks the same as the frame before it (nothing moved: a motion stop) is paired
 instead with the reference of that frame, provided that one still differs from it and is at most ``max_gap``
 frames back. Through a stop, every still frame is thus paired with the frame before the last moving one,
 and the network sees the same motion cue as at the last moving frame, for free (one decode per frame,
@@ -52,6 +54,7 @@ class ReferencePicker:
 
     mode: str = "previous"
     gate: MotionGate = field(default_factory=MotionGate)
+    gap: int = 1                                          # a moving frame t is paired with t - gap
     t: int = 0                                            # index of the next frame
     last_ref: int | None = None                           # reference of frame t-1
     thumbs: dict[int, np.ndarray] = field(default_factory=dict)  # of frame t-1 and of its reference
@@ -59,6 +62,8 @@ class ReferencePicker:
     def __post_init__(self):
         if self.mode not in REFERENCE_MODES:
             raise UserError(f"--reference: {self.mode!r} is not one of {', '.join(REFERENCE_MODES)}")
+        if not 1 <= self.gap <= 30:
+            raise UserError(f"--gap must be between 1 and 30 frames, got {self.gap}")
 
     @property
     def needs_thumbnails(self) -> bool:
@@ -77,11 +82,11 @@ class ReferencePicker:
             if t == 0:
                 r = 1
             elif self.mode == "previous" or self.gate.differ(known[t], known[t - 1]):
-                r = t - 1
+                r = max(t - self.gap, 0)
             else:  # t looks like t-1: keep t-1's reference if it still shows a difference and is not too old
                 c = self.last_ref
                 r = c if (c is not None and c < t - 1 and t - c <= self.gate.max_gap
-                          and self.gate.differ(known[t], known[c])) else t - 1
+                          and self.gate.differ(known[t], known[c])) else max(t - self.gap, 0)
             refs.append(r)
             self.last_ref = r
         self.t = t0 + n
@@ -94,4 +99,5 @@ class ReferencePicker:
         """Frames before the next chunk that the next chunk may be paired with (their features must be kept)."""
         if self.t == 0:
             return set()
-        return {self.t - 1} if self.mode == "previous" else {self.t - 1, self.last_ref}
+        back = set(range(max(self.t - self.gap, 0), self.t))
+        return back if self.mode == "previous" else back | {self.last_ref}

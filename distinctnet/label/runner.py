@@ -27,7 +27,7 @@ TTA_MODES = ("none", "flip", "bidir")
 class Labeller:
     def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None,
                  thresholds: float | dict[str, float] | None = None, compile: bool = False, clean: float = 0.0,
-                 reference: str | None = None, gate: MotionGate | None = None):
+                 reference: str | None = None, gate: MotionGate | None = None, gap: int = 1):
         """
         Args:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
@@ -45,6 +45,7 @@ class Labeller:
             reference: which earlier frame each frame is paired with: ``previous`` (t-1) or ``motion`` (through a
                 motion stop, the last frame that still differs; ``reference.py``); default (None): ``motion``, or
                 ``previous`` with ``tta="bidir"``. ``gate`` tunes ``motion``.
+            gap: a moving frame t is paired with frame t - gap (default 1; not with ``tta="bidir"``).
         """
         import torch
 
@@ -67,6 +68,10 @@ class Labeller:
         self.tta = tta
         self.reference = reference
         self.gate = gate or MotionGate()
+        self.gap = int(gap)
+        ReferencePicker(self.reference, self.gate, self.gap)  # checks the gap
+        if self.gap != 1 and tta == "bidir":
+            raise UserError("--gap cannot be combined with --tta bidir (which pairs t with t-1 and t+1)")
         self.device = torch.device(device)
         self.model = prepare_for_inference(model, self.device)
         self.cfg = model.cfg
@@ -126,7 +131,7 @@ class Labeller:
         n = x.shape[0]
         refs = refs if refs is not None else ReferencePicker().pick(n)
         bank = stream.get("bank", {})
-        before = sorted({r for r in refs if r < t0})
+        before = sorted(bank)  # the earlier frames this chunk or later ones may be paired with
         rows = {a: i for i, a in enumerate(before)}
         rows.update({t0 + j: len(before) + j for j in range(n)})
         allf = {k: torch.cat([bank[a][k] for a in before] + [v]) if before else v for k, v in feats.items()}
@@ -179,6 +184,8 @@ class Labeller:
             out["clean"] = self.clean
         if self.reference != "previous":
             out["reference"] = self.reference
+        if self.gap != 1:
+            out["gap"] = self.gap
         return out
 
     def predict(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -192,7 +199,7 @@ class Labeller:
             return to_device_layout(x)
 
         streams = [{} for _ in range(2 if self.tta == "flip" else 1)]  # the video, and its mirror image
-        picker = ReferencePicker(self.reference, self.gate)  # the mirror is paired as the video
+        picker = ReferencePicker(self.reference, self.gate, self.gap)  # the mirror is paired as the video
         chunks = self._chunks(frames)
         for chunk, after in _with_next(chunks) if self.tta == "bidir" else ((c, None) for c in chunks):
             size = chunk[0].shape[:2]
@@ -249,7 +256,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      topic: str | None = None, overwrite: bool = False, progress: bool = False,
                      write_workers: int | None = None, tta: str = "none",
                      input_size: tuple[int, int] | None = None, threshold: float | None = None,
-                     clean: float = 0.0, reference: str | None = None) -> dict:
+                     clean: float = 0.0, reference: str | None = None, gap: int = 1) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
     "labelled", "skipped", "thresholds", "reference"}``; raises UserError when a video fails (the others are labelled)."""
@@ -268,7 +275,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     dev = resolve_device(device)
     model = load_model(ckpt)
     labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size, thresholds=threshold, clean=clean,
-                        reference=reference)
+                        reference=reference, gap=gap)
     opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
                         checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt), settings=labeller.settings(),
                         write_workers=default_write_workers(write_workers))
@@ -282,4 +289,4 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     return {"pairs": summary.frames, "seconds": seconds, "device": str(dev),
             "parameters": int(sum(p.numel() for p in model.parameters())),
             "labelled": summary.labelled, "skipped": summary.skipped, "thresholds": dict(labeller.thresholds),
-            "reference": labeller.reference}
+            "reference": labeller.reference, "gap": labeller.gap}
