@@ -33,8 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reference", default=None, choices=("previous", "motion"),
                    help="labeller: which earlier frame each frame is paired with (see distinctnet label --reference; "
                         "default motion, previous with --tta bidir)")
-    p.add_argument("--gap", type=int, default=1, metavar="K",
-                   help="labeller: pair a moving frame t with frame t-K (see distinctnet label --gap; default 1)")
+    p.add_argument("--gap", type=int, default=None, metavar="K",
+                   help="labeller: pair a moving frame t with frame t-K (see distinctnet label --gap; default 2, 1 "
+                        "with --tta bidir)")
     p.add_argument("--threshold", type=float, default=None,
                    help="labeller mask threshold for all parts (default: the checkpoint's calibrated per-part "
                         "thresholds, else 0.5)")
@@ -54,7 +55,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "none",
                  input_size: tuple[int, int] | None = None, threshold: float | None = None, clean: float = 0.0,
-                 reference: str | None = None, gap: int = 1) -> dict:
+                 reference: str | None = None, gap: int | None = None) -> dict:
     """Label ``data``'s images into ``out`` with the model; returns the ``run`` section of the scores."""
     import time
 
@@ -85,7 +86,7 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
             "parameters": info.get("parameters", parameter_count(checkpoint)), "pred_root": str(out),
             "tta": tta, "input_size": list(input_size) if input_size else None,
             "thresholds": info.get("thresholds"), "clean": clean,
-            "reference": info.get("reference", reference), "gap": gap}
+            "reference": info.get("reference", reference), "gap": info.get("gap", gap)}
 
 
 def parameter_count(checkpoint: str) -> int | None:

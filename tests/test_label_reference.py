@@ -90,7 +90,7 @@ def test_labeller_decodes_each_frame_against_its_picked_reference(ckpt, recurren
     model = load_checkpoint(request.getfixturevalue(ckpt))
     frames = video_with_stop()
     refs = expected_refs()
-    got = [p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, reference="motion").predict(iter(frames))]
+    got = [p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, reference="motion", gap=1).predict(iter(frames))]
     want = naive_with_refs(model, frames, refs, recurrent)
     if tta == "flip":
         mirrored = naive_with_refs(model, [np.ascontiguousarray(f[:, ::-1]) for f in frames], refs, recurrent)
@@ -98,7 +98,7 @@ def test_labeller_decodes_each_frame_against_its_picked_reference(ckpt, recurren
     assert len(got) == len(frames)
     err = max(np.abs(p - q).max() for p, q in zip(got, want))
     assert err < 2e-5
-    plain = [p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, reference="previous").predict(iter(frames))]
+    plain = [p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, reference="previous", gap=1).predict(iter(frames))]
     moving = 6
     assert max(np.abs(a - b).max() for a, b in zip(got[:moving], plain[:moving])) < 2e-5  # same pairs while moving
     # the stop's pairs differ (the tiny test models are not very sensitive to their reference: compare with the
@@ -142,6 +142,18 @@ def test_labeller_with_a_gap_matches_naive_pairs(semantic_ckpt, batch):
     for p, q in zip(got, want):
         np.testing.assert_allclose(p, q, atol=2e-5)
     assert Labeller(model, "cpu", gap=3).settings()["gap"] == 3
-    assert "gap" not in Labeller(model, "cpu").settings()
+    assert "gap" not in Labeller(model, "cpu", gap=1).settings()  # as outputs before the option
+    assert Labeller(model, "cpu").settings()["gap"] == 2  # the default
+    assert Labeller(model, "cpu", tta="bidir").gap == 1
     with pytest.raises(UserError, match="--gap"):
         Labeller(model, "cpu", gap=2, tta="bidir")
+
+
+def test_the_default_labeller_pairs_by_motion_two_frames_back(semantic_ckpt):
+    model = load_checkpoint(semantic_ckpt)
+    frames = video_with_stop()
+    refs = ReferencePicker("motion", gap=2).pick(len(frames), thumbs_of(frames))
+    assert refs == [1, 0, 0, 1, 2, 3] + [3] * 7 + [11, 12, 13]
+    got = [p for _, p in Labeller(model, "cpu", batch=4).predict(iter(frames))]
+    for p, q in zip(got, naive_with_refs(model, frames, refs, recurrent=False)):
+        np.testing.assert_allclose(p, q, atol=2e-5)

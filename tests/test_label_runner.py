@@ -30,7 +30,7 @@ def test_pairs_match_naive_forward(semantic_ckpt, batch):
     model = load_checkpoint(semantic_ckpt)
     h, w = MODEL_SIZE
     frames = [frame(i, h, w) for i in range(7)]
-    got = list(Labeller(model, "cpu", batch=batch).predict(iter(frames)))
+    got = list(Labeller(model, "cpu", gap=1, batch=batch).predict(iter(frames)))
     want = naive(model, frames, recurrent=False)
     assert len(got) == 7
     for (rgb, p), q, f in zip(got, want, frames):
@@ -43,7 +43,7 @@ def test_recurrent_state_carried_and_reset_per_video(motion_ckpt):
     model = load_checkpoint(motion_ckpt)
     h, w = MODEL_SIZE
     frames = [frame(i, h, w) for i in range(6)]
-    lab = Labeller(model, "cpu", batch=4)
+    lab = Labeller(model, "cpu", gap=1, batch=4)
     first = [p for _, p in lab.predict(iter(frames))]
     want = naive(model, frames, recurrent=True)
     for p, q in zip(first, want):
@@ -61,7 +61,7 @@ def test_flip_tta_averages_the_mirrored_video(ckpt, recurrent, request):
     model = load_checkpoint(request.getfixturevalue(ckpt))
     h, w = MODEL_SIZE
     frames = [frame(i, h, w) for i in range(5)]
-    got = [p for _, p in Labeller(model, "cpu", batch=2, tta="flip").predict(iter(frames))]
+    got = [p for _, p in Labeller(model, "cpu", gap=1, batch=2, tta="flip").predict(iter(frames))]
     plain = naive(model, frames, recurrent)
     mirrored = naive(model, [np.ascontiguousarray(f[:, ::-1]) for f in frames], recurrent)
     for p, a, b in zip(got, plain, mirrored):
@@ -104,11 +104,11 @@ def test_input_size_resizes_for_the_network_and_returns_frame_size(semantic_ckpt
     model = load_checkpoint(semantic_ckpt)
     frames = [frame(i) for i in range(3)]
     size = (MODEL_SIZE[0] * 2, MODEL_SIZE[1] * 2)
-    lab = Labeller(model, "cpu", batch=2, input_size=size)
+    lab = Labeller(model, "cpu", gap=1, batch=2, input_size=size)
     assert lab.settings() == {"tta": "none", "input_size": list(size), "reference": "motion"}
     got = [p for _, p in lab.predict(iter(frames))]
     assert [p.shape for p in got] == [(5, H, W)] * 3
-    native = [p for _, p in Labeller(model, "cpu", batch=2).predict(iter(frames))]
+    native = [p for _, p in Labeller(model, "cpu", gap=1, batch=2).predict(iter(frames))]
     assert max(np.abs(p - q).max() for p, q in zip(got, native)) > 1e-4
     with pytest.raises(UserError, match="--input-size"):
         Labeller(model, "cpu", input_size=(8, 8))
@@ -176,8 +176,8 @@ def test_compiled_labeller_gives_the_same_probabilities(semantic_ckpt):
     model = load_checkpoint(semantic_ckpt)
     h, w = MODEL_SIZE
     frames = [frame(i, h, w) for i in range(5)]
-    plain = [p for _, p in Labeller(model, "cpu", batch=2).predict(iter(frames))]
-    lab = Labeller(load_checkpoint(semantic_ckpt), "cpu", batch=2, compile=True)
+    plain = [p for _, p in Labeller(model, "cpu", gap=1, batch=2).predict(iter(frames))]
+    lab = Labeller(load_checkpoint(semantic_ckpt), "cpu", gap=1, batch=2, compile=True)
     got = [p for _, p in lab.predict(iter(frames))]
     for p, q in zip(got, plain):
         np.testing.assert_allclose(p, q, atol=1e-5)
@@ -194,7 +194,7 @@ def test_compile_falls_back_to_uncompiled_when_compiling_fails(semantic_ckpt, mo
     h, w = MODEL_SIZE
     frames = [frame(i, h, w) for i in range(4)]
     with caplog.at_level("WARNING", logger="distinctnet.label"):
-        got = [p for _, p in Labeller(model, "cpu", batch=2, compile=True).predict(iter(frames))]
+        got = [p for _, p in Labeller(model, "cpu", gap=1, batch=2, compile=True).predict(iter(frames))]
     want = naive(model, frames, recurrent=False)
     for p, q in zip(got, want):
         np.testing.assert_allclose(p, q, atol=2e-5)

@@ -48,9 +48,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="which earlier frame each frame is paired with: motion (default): t-1, but through a motion "
                         "stop the last frame that still differs, so the still robot keeps its motion cue; previous: "
                         "always t-1 (the default with --tta bidir, which cannot use motion)")
-    p.add_argument("--gap", type=int, default=1, metavar="K",
-                   help="pair a moving frame t with frame t-K instead of t-1: a longer baseline, a stronger motion "
-                        "cue for slow motion (default 1)")
+    p.add_argument("--gap", type=int, default=None, metavar="K",
+                   help="pair a moving frame t with frame t-K: a longer baseline, a stronger motion cue (default 2; "
+                        "1 with --tta bidir)")
     p.add_argument("--compile", action="store_true",
                    help="run the network through torch.compile: a minute or two of compiling first, then faster "
                         "(for long jobs; the same masks)")

@@ -53,6 +53,18 @@ class Summary:
     review: int = 0               # frames flagged for review in the videos labelled now
 
 
+#: labeller settings added after outputs existed: what an output without them was made with
+LATER_SETTINGS = {"reference": "--reference previous", "gap": "--gap 1"}
+
+
+def resume_hint(done: dict, now: dict) -> str:
+    """The options that resume an output made before some settings existed (``LATER_SETTINGS``), else ''."""
+    missing = [k for k in LATER_SETTINGS if k not in done and k in now]
+    if not missing or {**done, **{k: now[k] for k in missing}} != now:
+        return ""
+    return " ".join(LATER_SETTINGS[k] for k in missing) + " (as it was labelled), "
+
+
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -203,9 +215,7 @@ def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summar
                     raise fail(root / "meta.d" / f"{src.name}.json",
                                "video was labelled with another checkpoint; use --overwrite or another --out")
                 if opts.settings and done.get("labeller", opts.settings) != opts.settings:
-                    hint = ("--reference previous (as it was labelled), " if "reference" not in done["labeller"]
-                            and {**done["labeller"], "reference": opts.settings.get("reference")} == opts.settings
-                            else "")
+                    hint = resume_hint(done["labeller"], opts.settings)
                     raise fail(root / "meta.d" / f"{src.name}.json",
                                f"video was labelled with other labeller settings ({done['labeller']}); use "
                                f"{hint}--overwrite or another --out")

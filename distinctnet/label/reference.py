@@ -1,20 +1,20 @@
 """Which earlier frame each frame is paired with.
 
 ``previous``: frame t with frame t-1, frame 0 with frame 1, as the network was trained. With ``gap`` K > 1, frame t
-with frame t-K (frames before K with frame 0): a longer baseline, a stronger motion cue (composites are trained with
-gaps of 1-5 frames).
+with frame t-K (frames before K with frame 0): a longer baseline, a stronger motion cue (the composites are made
+with gaps of 1-5 frames). The labeller's default is K = 2 (eval/QUALITY.md rows 29-).
 
-``motion`` (the labeller's default): a frame that looks the same as the frame before it (nothing moved: a motion stop) is paired
-instead with the reference of that frame, provided that one still differs from it and is at most ``max_gap``
-frames back. Through a stop, every still frame is thus paired with the frame before the last moving one,
-and the network sees the same motion cue as at the last moving frame, for free (one decode per frame,
-as before). Where nothing earlier differs (a video that starts still, or a stop longer than ``max_gap``), a
-frame falls back to ``previous``.
+``motion`` (the labeller's default): a frame that looks the same as the frame before it (nothing moved: a motion
+stop) is paired instead with the reference of that frame, provided that one still differs from it and is at most
+``max_gap`` frames back. Through a stop, every still frame is thus paired with the reference of the last moving
+frame, and the network sees the same motion cue as at the last moving frame, for free (one decode per frame, as
+before). Where nothing earlier differs (a video that starts still, or a stop longer than ``max_gap``), a frame
+falls back to ``previous``.
 
 "Looks the same" is measured on grey thumbnails (the network's input, average-pooled by ``pool``): two frames
 differ when more than ``share`` of the thumbnail pixels changed by more than ``pixel`` (0-1 scale). Pooling
 averages sensor noise away; a global change (auto-exposure, a light switched on) counts as motion, which
-falls back to the default pairs.
+falls back to the plain pairs (t - gap).
 """
 from __future__ import annotations
 

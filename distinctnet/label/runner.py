@@ -16,6 +16,8 @@ import numpy as np
 from ..errors import UserError
 from .reference import REFERENCE_MODES, MotionGate, ReferencePicker, thumbnails
 
+DEFAULT_GAP = 2  # eval/QUALITY.md rows 29-30: pairs two frames apart beat t-1 on a held-out set rendered after the choice
+
 
 class TooFewFrames(UserError):
     pass
@@ -27,7 +29,7 @@ TTA_MODES = ("none", "flip", "bidir")
 class Labeller:
     def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None,
                  thresholds: float | dict[str, float] | None = None, compile: bool = False, clean: float = 0.0,
-                 reference: str | None = None, gate: MotionGate | None = None, gap: int = 1):
+                 reference: str | None = None, gate: MotionGate | None = None, gap: int | None = None):
         """
         Args:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
@@ -45,7 +47,8 @@ class Labeller:
             reference: which earlier frame each frame is paired with: ``previous`` (t-1) or ``motion`` (through a
                 motion stop, the last frame that still differs; ``reference.py``); default (None): ``motion``, or
                 ``previous`` with ``tta="bidir"``. ``gate`` tunes ``motion``.
-            gap: a moving frame t is paired with frame t - gap (default 1; not with ``tta="bidir"``).
+            gap: a moving frame t is paired with frame t - gap; default (None): 2, or 1 with ``tta="bidir"``
+                (which pairs t with t-1 and t+1 and takes no other gap).
         """
         import torch
 
@@ -68,7 +71,7 @@ class Labeller:
         self.tta = tta
         self.reference = reference
         self.gate = gate or MotionGate()
-        self.gap = int(gap)
+        self.gap = int(gap) if gap is not None else (1 if tta == "bidir" else DEFAULT_GAP)
         ReferencePicker(self.reference, self.gate, self.gap)  # checks the gap
         if self.gap != 1 and tta == "bidir":
             raise UserError("--gap cannot be combined with --tta bidir (which pairs t with t-1 and t+1)")
@@ -256,7 +259,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      topic: str | None = None, overwrite: bool = False, progress: bool = False,
                      write_workers: int | None = None, tta: str = "none",
                      input_size: tuple[int, int] | None = None, threshold: float | None = None,
-                     clean: float = 0.0, reference: str | None = None, gap: int = 1) -> dict:
+                     clean: float = 0.0, reference: str | None = None, gap: int | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
     "labelled", "skipped", "thresholds", "reference"}``; raises UserError when a video fails (the others are labelled)."""
