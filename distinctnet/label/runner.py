@@ -1,7 +1,8 @@
-"""Run a DistinctNet model over a stream of frames: pairs (t, t-1), frame 0 paired with frame 1 (or, with
-``reference="motion"``, still frames paired with the last frame that differs: ``reference.py``).
+"""Run a DistinctNet model over a stream of frames: pairs (t, t-gap), frame 0 paired with frame 1; with
+``reference="motion"`` (the default) still frames keep the reference of the last moving frame (``reference.py``).
 
-Frames are resized to the model's native ``cfg.input_size`` (or the labeller's ``input_size``); the logits come back at the frame's own size.
+Frames are resized to the model's native ``cfg.input_size`` (or the labeller's ``input_size``); the logits come back
+at the frame's own size.
 Frames are encoded ``batch`` at a time and each frame's siamese features are computed once and used both as
 target and as the next frame's reference (``model.encode`` / ``model.decode``). Non-recurrent models decode
 the pairs of a batch together; recurrent models decode them one after another, carrying the state through
@@ -16,7 +17,7 @@ import numpy as np
 from ..errors import UserError
 from .reference import REFERENCE_MODES, MotionGate, ReferencePicker, thumbnails
 
-DEFAULT_GAP = 2  # eval/QUALITY.md rows 29-30: pairs two frames apart beat t-1 on a held-out set rendered after the choice
+DEFAULT_GAP = 2  # eval/QUALITY.md row 29: pairs two frames apart beat t-1 on a held-out set rendered after the choice
 
 
 class TooFewFrames(UserError):
@@ -262,7 +263,8 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      clean: float = 0.0, reference: str | None = None, gap: int | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
-    "labelled", "skipped", "thresholds", "reference"}``; raises UserError when a video fails (the others are labelled)."""
+    "labelled", "skipped", "thresholds", "reference", "gap"}``; raises UserError when a video fails (the others are
+    labelled)."""
     import time
     from pathlib import Path
 
