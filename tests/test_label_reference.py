@@ -9,7 +9,7 @@ from distinctnet.errors import UserError
 from distinctnet.label.reference import MotionGate, ReferencePicker, thumbnails
 from distinctnet.label.runner import Labeller
 from distinctnet.modeling import load_checkpoint
-from test_label_support import MODEL_SIZE, frame, motion_ckpt, one_thread, semantic_ckpt  # noqa: F401
+from test_label_support import MODEL_SIZE, frame, motion_ckpt, naive_pairs, one_thread, semantic_ckpt  # noqa: F401
 
 
 def noisy(img: np.ndarray, rng, sigma: float = 2.0) -> np.ndarray:
@@ -74,17 +74,6 @@ def test_a_global_brightness_change_counts_as_motion_and_sensor_noise_does_not()
     assert MotionGate().differ(th[2], th[0])
 
 
-def naive_with_refs(model, frames, refs, recurrent):
-    x = [torch.from_numpy(f).permute(2, 0, 1).float()[None] / 255 for f in frames]
-    out, state = [], None
-    with torch.no_grad():
-        for t, r in enumerate(refs):
-            logits, state = model(x[t], x[r], state=state if recurrent else None)
-            p = torch.softmax(logits, 1)[:, 1:2] if model.cfg.head == "motion" else torch.sigmoid(logits)
-            out.append(p[0].numpy())
-    return out
-
-
 @pytest.mark.parametrize("ckpt,recurrent", [("semantic_ckpt", False), ("motion_ckpt", True)])
 @pytest.mark.parametrize("batch,tta", [(1, "none"), (3, "none"), (16, "none"), (4, "flip")])
 def test_labeller_decodes_each_frame_against_its_picked_reference(ckpt, recurrent, batch, tta, request):
@@ -92,9 +81,9 @@ def test_labeller_decodes_each_frame_against_its_picked_reference(ckpt, recurren
     frames = video_with_stop()
     refs = expected_refs()
     got = [p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, reference="motion", gap=1).predict(iter(frames))]
-    want = naive_with_refs(model, frames, refs, recurrent)
+    want = naive_pairs(model, frames, refs, recurrent)
     if tta == "flip":
-        mirrored = naive_with_refs(model, [np.ascontiguousarray(f[:, ::-1]) for f in frames], refs, recurrent)
+        mirrored = naive_pairs(model, [np.ascontiguousarray(f[:, ::-1]) for f in frames], refs, recurrent)
         want = [0.5 * (a + b[:, :, ::-1]) for a, b in zip(want, mirrored)]
     assert len(got) == len(frames)
     err = max(np.abs(p - q).max() for p, q in zip(got, want))
@@ -140,7 +129,7 @@ def test_labeller_with_a_gap_matches_naive_pairs(semantic_ckpt, batch):
     model = load_checkpoint(semantic_ckpt)
     frames = video_with_stop()
     got = [p for _, p in Labeller(model, "cpu", batch=batch, gap=3).predict(iter(frames))]
-    want = naive_with_refs(model, frames, [1, 0, 0, 0, 1, 2] + [2] * 7 + [10, 11, 12], recurrent=False)
+    want = naive_pairs(model, frames, [1, 0, 0, 0, 1, 2] + [2] * 7 + [10, 11, 12], recurrent=False)
     for p, q in zip(got, want):
         np.testing.assert_allclose(p, q, atol=2e-5)
     assert Labeller(model, "cpu", gap=3).settings()["gap"] == 3
@@ -157,5 +146,5 @@ def test_the_default_labeller_pairs_by_motion_two_frames_back(semantic_ckpt):
     refs = ReferencePicker("motion", gap=2).pick(len(frames), thumbs_of(frames))
     assert refs == [1, 0, 0, 1, 2, 3] + [3] * 7 + [11, 12, 13]
     got = [p for _, p in Labeller(model, "cpu", batch=4).predict(iter(frames))]
-    for p, q in zip(got, naive_with_refs(model, frames, refs, recurrent=False)):
+    for p, q in zip(got, naive_pairs(model, frames, refs, recurrent=False)):
         np.testing.assert_allclose(p, q, atol=2e-5)

@@ -11,18 +11,12 @@ from distinctnet.label.quality import QualityRecorder, part_stats
 from distinctnet.label.runner import Labeller, TooFewFrames
 from distinctnet.modeling import load_checkpoint
 from test_label_support import H, MODEL_SIZE, W, frame, motion_ckpt, one_thread, semantic_ckpt  # noqa: F401
+from test_label_support import naive_pairs
 
 
 def naive(model, frames, recurrent):
     """Reference: one forward per pair (t, t-1), frame 0 against frame 1, state carried when recurrent."""
-    x = [torch.from_numpy(f).permute(2, 0, 1).float()[None] / 255 for f in frames]
-    out, state = [], None
-    with torch.no_grad():
-        for t in range(len(frames)):
-            logits, state = model(x[t], x[1 if t == 0 else t - 1], state=state if recurrent else None)
-            p = torch.softmax(logits, 1)[:, 1:2] if model.cfg.head == "motion" else torch.sigmoid(logits)
-            out.append(p[0].numpy())
-    return out
+    return naive_pairs(model, frames, [1] + list(range(len(frames) - 1)), recurrent)
 
 
 @pytest.mark.parametrize("batch", [1, 3, 16])

@@ -115,6 +115,20 @@ def save_tiny(path: Path, **changes) -> Path:
     return path
 
 
+def naive_pairs(model, frames, refs, recurrent: bool) -> list[np.ndarray]:
+    """Reference for the labeller: one forward per pair (frame t, frame refs[t]), state carried when recurrent."""
+    import torch
+
+    x = [torch.from_numpy(f).permute(2, 0, 1).float()[None] / 255 for f in frames]
+    out, state = [], None
+    with torch.no_grad():
+        for t, r in enumerate(refs):
+            logits, state = model(x[t], x[r], state=state if recurrent else None)
+            p = torch.softmax(logits, 1)[:, 1:2] if model.cfg.head == "motion" else torch.sigmoid(logits)
+            out.append(p[0].numpy())
+    return out
+
+
 @pytest.fixture(scope="session")
 def semantic_ckpt(tmp_path_factory) -> Path:
     return save_tiny(tmp_path_factory.mktemp("ckpt") / "semantic.safetensors", head="semantic")

@@ -27,6 +27,14 @@ from ..errors import UserError
 REFERENCE_MODES = ("previous", "motion")
 
 
+def check_options(mode: str, gap: int) -> None:
+    """One-line errors for a ``--reference`` or ``--gap`` the picker cannot use."""
+    if mode not in REFERENCE_MODES:
+        raise UserError(f"--reference: {mode!r} is not one of {', '.join(REFERENCE_MODES)}")
+    if not 1 <= gap <= 30:
+        raise UserError(f"--gap must be between 1 and 30 frames, got {gap}")
+
+
 @dataclass
 class MotionGate:
     pixel: float = 0.03     # a thumbnail pixel changed when its grey value moved by more than this
@@ -57,13 +65,10 @@ class ReferencePicker:
     gap: int = 1                                          # a moving frame t is paired with t - gap
     t: int = 0                                            # index of the next frame
     last_ref: int | None = None                           # reference of frame t-1
-    thumbs: dict[int, np.ndarray] = field(default_factory=dict)  # of frame t-1 and of its reference
+    thumbs: dict[int, np.ndarray] = field(default_factory=dict)  # of the frames in ``keep``
 
     def __post_init__(self):
-        if self.mode not in REFERENCE_MODES:
-            raise UserError(f"--reference: {self.mode!r} is not one of {', '.join(REFERENCE_MODES)}")
-        if not 1 <= self.gap <= 30:
-            raise UserError(f"--gap must be between 1 and 30 frames, got {self.gap}")
+        check_options(self.mode, self.gap)
 
     @property
     def needs_thumbnails(self) -> bool:

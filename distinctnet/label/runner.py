@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..errors import UserError
-from .reference import REFERENCE_MODES, MotionGate, ReferencePicker, thumbnails
+from .reference import MotionGate, ReferencePicker, check_options, thumbnails
 
 DEFAULT_GAP = 2  # eval/QUALITY.md row 29: pairs two frames apart beat t-1 on a held-out set rendered after the choice
 
@@ -64,18 +64,17 @@ class Labeller:
             raise UserError("--tta bidir needs a non-recurrent model (a recurrent model's state runs forward in time)")
         if reference is None:
             reference = "previous" if tta == "bidir" else "motion"
-        if reference not in REFERENCE_MODES:
-            raise UserError(f"--reference: {reference!r} is not one of {', '.join(REFERENCE_MODES)}")
-        if reference != "previous" and tta == "bidir":
+        gap = int(gap) if gap is not None else (1 if tta == "bidir" else DEFAULT_GAP)
+        check_options(reference, gap)
+        if tta == "bidir" and reference != "previous":
             raise UserError("--reference motion cannot be combined with --tta bidir (which pairs t with t-1 and t+1); "
                             "leave --reference out")
+        if tta == "bidir" and gap != 1:
+            raise UserError("--gap cannot be combined with --tta bidir (which pairs t with t-1 and t+1)")
         self.tta = tta
         self.reference = reference
         self.gate = gate or MotionGate()
-        self.gap = int(gap) if gap is not None else (1 if tta == "bidir" else DEFAULT_GAP)
-        ReferencePicker(self.reference, self.gate, self.gap)  # checks the gap
-        if self.gap != 1 and tta == "bidir":
-            raise UserError("--gap cannot be combined with --tta bidir (which pairs t with t-1 and t+1)")
+        self.gap = gap
         self.device = torch.device(device)
         self.model = prepare_for_inference(model, self.device)
         self.cfg = model.cfg
@@ -124,11 +123,12 @@ class Labeller:
             return torch.softmax(logits, dim=1)[:, 1:2]
         return torch.sigmoid(logits)
 
-    def _step(self, x, stream: dict, size: tuple[int, int], t0: int = 0, refs: list[int] | None = None):
+    def _step(self, x, stream: dict, size: tuple[int, int], t0: int = 0, refs: list[int] | None = None,
+              keep: Iterable[int] = ()):
         """Probabilities of the frames ``x`` (B x 3 x H' x W', one chunk, frames t0.. of the video) of one stream,
-        frame t0 + j paired with frame ``refs[j]``; ``stream`` carries the features of the earlier frames the next
-        chunk may be paired with (``ReferencePicker.keep``) and the recurrent state from chunk to chunk. Without
-        ``refs``: a video's first chunk, paired as ``previous``."""
+        frame t0 + j paired with frame ``refs[j]``; ``stream`` carries the features of the frames ``keep`` (those
+        the next chunk may be paired with: ``ReferencePicker.keep``) and the recurrent state from chunk to chunk.
+        Without ``refs``: a video's first chunk, paired as ``previous``."""
         import torch
 
         feats = self._encode(x)
@@ -140,7 +140,7 @@ class Labeller:
         rows.update({t0 + j: len(before) + j for j in range(n)})
         allf = {k: torch.cat([bank[a][k] for a in before] + [v]) if before else v for k, v in feats.items()}
         stream["bank"] = {a: {k: v[rows[a]:rows[a] + 1].clone() for k, v in allf.items()}
-                          for a in stream.get("keep", ())}
+                          for a in keep}
         tgt, ref = [rows[t0 + j] for j in range(n)], [rows[r] for r in refs]
         if self.recurrent:
             outs, state = [], stream.get("state")
@@ -215,11 +215,10 @@ class Labeller:
                     t0 = picker.t
                     thumbs = thumbnails(x, self.gate.pool) if picker.needs_thumbnails else None
                     refs = picker.pick(x.shape[0], thumbs)
-                    for s in streams:
-                        s["keep"] = picker.keep
-                    probs = self._step(x, streams[0], size, t0, refs)
+                    probs = self._step(x, streams[0], size, t0, refs, picker.keep)
                     if self.tta == "flip":
-                        probs = 0.5 * (probs + self._step(x.flip(-1), streams[1], size, t0, refs).flip(-1))
+                        mirror = self._step(x.flip(-1), streams[1], size, t0, refs, picker.keep)
+                        probs = 0.5 * (probs + mirror.flip(-1))
             probs = probs.cpu().numpy()
             yield from zip(chunk, probs)
 
