@@ -10,13 +10,10 @@ PY=${PY:-.venv/bin/python}
 RUNS=${RUNS:-runs/clean}
 C=${C:-distinctnet/assets/default.safetensors}
 . eval/recipes/splits.sh
-$DN synth robots data/v4/heldout3 --robots xarm,jaco --count 8 --frames 24 --size 240x416 --seed 1010 \
-  --objects data/v0/ycb_heldout --no-builtin-objects --textures data/v3/bg_heldout --no-builtin-textures \
-  --stop-p 1 --object-p 0.9
-[ -d data/v4/heldout3_ext ] || $PY -m synth.extend_stop data/v4/heldout3 data/v4/heldout3_ext --static 24
+heldout_set data/v4/heldout3 1010
 mkdir -p $RUNS
 for clean in 0 0.2; do
-  [ -f $RUNS/heldout3_ext-clean$clean.json ] || $DN eval --data data/v4/heldout3_ext --checkpoint $C \
+  [ -f $RUNS/heldout3_ext-clean$clean.json ] || $DN eval --data data/v4/heldout3_ext --checkpoint $C $PLAIN_PAIRS \
     --clean $clean --json $RUNS/heldout3_ext-clean$clean.json --report $RUNS/heldout3_ext-clean$clean
 done
 echo "figures: $RUNS/*.json"

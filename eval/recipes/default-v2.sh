@@ -31,6 +31,8 @@ HELDOUT=${HELDOUT:-data/v0/heldout_ext}
   --trainer.default_root_dir=$RUNS/semantic --export=$RUNS/semantic.safetensors
 
 $PY -m training.export $RUNS/semantic.safetensors $RUNS/default-fp16.safetensors --fp16
-$DN eval --data $HELDOUT --checkpoint $RUNS/default-fp16.safetensors --json $RUNS/heldout.json \
+# --reference previous --gap 1: the pairs these figures were measured with (defaults now: motion, gap 2)
+$DN eval --data $HELDOUT --checkpoint $RUNS/default-fp16.safetensors --reference previous --gap 1 \
+  --json $RUNS/heldout.json \
   --report $RUNS/heldout-report
 echo "done: $RUNS/default-fp16.safetensors (held-out figures: $RUNS/heldout.json)"

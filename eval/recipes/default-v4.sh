@@ -39,10 +39,11 @@ V=data/v3
 [ -f $RUNS/default-v4.safetensors ] || $PY -m eval.calibrate --data data/v3/calib --checkpoint \
   $RUNS/soup-fp16.safetensors --classes gripper,object,distractor --write $RUNS/default-v4.safetensors \
   --json $RUNS/thresholds.json --plot $RUNS/thresholds.png
+# --reference previous --gap 1: the pairs these figures were measured with (defaults now: motion, gap 2)
 for set in v4/heldout_ext v3/heldout2_ext v3/heldout_ext v0/heldout_ext; do
   tag=$(echo $set | tr / -)
   for m in v3t:$V3T v4:$RUNS/default-v4.safetensors; do
-    [ -f $RUNS/${m%%:*}-$tag.json ] || $DN eval --data data/$set --checkpoint ${m#*:} \
+    [ -f $RUNS/${m%%:*}-$tag.json ] || $DN eval --data data/$set --checkpoint ${m#*:} --reference previous --gap 1 \
       --json $RUNS/${m%%:*}-$tag.json --report $RUNS/${m%%:*}-$tag
   done
 done

@@ -17,13 +17,13 @@ bash eval/recipes/reference-motion.sh   # renders sets 1-5 and scores gap 1
 . eval/recipes/splits.sh
 for set_ in heldout_ext heldout2_ext heldout3_ext heldout4_ext heldout5_ext; do
   for g in 2 3; do
-    [ -f $RUNS/$set_-gap$g.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --gap $g --json $RUNS/$set_-gap$g.json
+    [ -f $RUNS/$set_-gap$g.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --gap $g \
+      --json $RUNS/$set_-gap$g.json
   done
 done
-$DN synth robots data/v4/heldout6 --robots xarm,jaco --count 8 --frames 24 --size 240x416 --seed 1070 \
-  --objects data/v0/ycb_heldout --no-builtin-objects --textures data/v3/bg_heldout --no-builtin-textures \
-  --stop-p 1 --object-p 0.9
-[ -d data/v4/heldout6_ext ] || $PY -m synth.extend_stop data/v4/heldout6 data/v4/heldout6_ext --static 24
+heldout_set data/v4/heldout6 1070
+[ -f $RUNS/heldout6_ext-previous.json ] || $DN eval --data data/v4/heldout6_ext --checkpoint $C $PLAIN_PAIRS \
+  --json $RUNS/heldout6_ext-previous.json
 for g in 1 2; do
   [ -f $RUNS/heldout6_ext-gap$g.json ] || $DN eval --data data/v4/heldout6_ext --checkpoint $C --gap $g \
     --json $RUNS/heldout6_ext-gap$g.json --report $RUNS/heldout6_ext-gap$g

@@ -18,25 +18,24 @@ PY=${PY:-.venv/bin/python}
 RUNS=${RUNS:-runs/reference}
 C=${C:-distinctnet/assets/default.safetensors}
 . eval/recipes/splits.sh
-for seed in 950 990 1010 1030 1050; do
-  case $seed in 950) set_=data/v4/heldout ;; 990) set_=data/v4/heldout2 ;; 1010) set_=data/v4/heldout3 ;;
-    1030) set_=data/v4/heldout4 ;; 1050) set_=data/v4/heldout5 ;; esac
-  $DN synth robots $set_ --robots xarm,jaco --count 8 --frames 24 --size 240x416 --seed $seed \
-    --objects data/v0/ycb_heldout --no-builtin-objects --textures data/v3/bg_heldout --no-builtin-textures \
-    --stop-p 1 --object-p 0.9
-  [ -d ${set_}_ext ] || $PY -m synth.extend_stop $set_ ${set_}_ext --static 24
-done
+heldout_set data/v4/heldout 950
+heldout_set data/v4/heldout2 990
+heldout_set data/v4/heldout3 1010
+heldout_set data/v4/heldout4 1030
+heldout_set data/v4/heldout5 1050
+# gap 1 throughout: these rows were measured before --gap 2 became the default
 mkdir -p $RUNS
 for set_ in heldout_ext heldout2_ext heldout3_ext heldout4_ext; do
   for ref in previous motion; do
-    [ -f $RUNS/$set_-$ref.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --reference $ref \
+    [ -f $RUNS/$set_-$ref.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --reference $ref --gap 1 \
       --json $RUNS/$set_-$ref.json --report $RUNS/$set_-$ref
   done
 done
-[ -f $RUNS/heldout5_ext-previous.json ] || $DN eval --data data/v4/heldout5_ext --checkpoint $C \
+S5=data/v4/heldout5_ext
+[ -f $RUNS/heldout5_ext-previous.json ] || $DN eval --data $S5 --checkpoint $C $PLAIN_PAIRS \
   --json $RUNS/heldout5_ext-previous.json --report $RUNS/heldout5_ext-previous
-[ -f $RUNS/heldout5_ext-motion.json ] || $DN eval --data data/v4/heldout5_ext --checkpoint $C --reference motion \
+[ -f $RUNS/heldout5_ext-motion.json ] || $DN eval --data $S5 --checkpoint $C --reference motion --gap 1 \
   --json $RUNS/heldout5_ext-motion.json --report $RUNS/heldout5_ext-motion
-[ -f $RUNS/heldout5_ext-motion-clean.json ] || $DN eval --data data/v4/heldout5_ext --checkpoint $C --reference motion \
+[ -f $RUNS/heldout5_ext-motion-clean.json ] || $DN eval --data $S5 --checkpoint $C --reference motion --gap 1 \
   --clean 0.2 --json $RUNS/heldout5_ext-motion-clean.json --report $RUNS/heldout5_ext-motion-clean
 echo "figures: $RUNS/*.json"

@@ -18,3 +18,16 @@ if [ ! -d data/v3/bg_train ]; then
   for f in $A/backgrounds/*.jpg; do [ -e data/v3/bg_heldout/$(basename $f) ] || cp $f data/v3/bg_train.tmp/; done
   cp $A/backgrounds/LICENSE.md data/v3/bg_train.tmp/ && mv data/v3/bg_train.tmp data/v3/bg_train
 fi
+
+# The labeller's pairs before 2026-11-30 (the figures of eval/QUALITY.md rows 1-26 were measured with them): frame t
+# with t-1, no still-frame reference. Today's defaults are --reference motion --gap 2.
+PLAIN_PAIRS="--reference previous --gap 1"
+
+# heldout_set DIR SEED: 8 xArm/Jaco recordings with held-out objects and photos and a motion stop each, then
+# DIR_ext with every stop lengthened to 24 still frames (the closed-grasp held-out sets of QUALITY.md rows 21-).
+heldout_set() {
+  $DN synth robots "$1" --robots xarm,jaco --count 8 --frames 24 --size 240x416 --seed "$2" \
+    --objects data/v0/ycb_heldout --no-builtin-objects --textures data/v3/bg_heldout --no-builtin-textures \
+    --stop-p 1 --object-p 0.9
+  [ -d "$1_ext" ] || $PY -m synth.extend_stop "$1" "$1_ext" --static 24
+}

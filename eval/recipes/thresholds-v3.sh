@@ -28,11 +28,12 @@ $DN synth robots data/v3/heldout2 --robots xarm,jaco --count 8 --frames 24 --siz
   --objects data/v0/ycb_heldout --no-builtin-objects --textures data/v3/bg_heldout --no-builtin-textures \
   --stop-p 1 --object-p 0.9
 [ -d data/v3/heldout2_ext ] || $PY -m synth.extend_stop data/v3/heldout2 data/v3/heldout2_ext --static 24
+# --reference previous --gap 1: the pairs these figures were measured with (defaults now: motion, gap 2)
 for set in v0/heldout_ext v3/heldout_ext v3/heldout2_ext; do
   tag=$(echo $set | tr / -)
   for m in v3:$MODEL v3-all:$OUT/calibrated.safetensors v3t:$OUT/default-v3t.safetensors; do
-    [ -f $OUT/${m%%:*}-$tag.json ] || $DN eval --data data/$set --checkpoint ${m#*:} --json $OUT/${m%%:*}-$tag.json \
-      --report $OUT/${m%%:*}-$tag
+    [ -f $OUT/${m%%:*}-$tag.json ] || $DN eval --data data/$set --checkpoint ${m#*:} --reference previous --gap 1 \
+      --json $OUT/${m%%:*}-$tag.json --report $OUT/${m%%:*}-$tag
   done
 done
 echo "done: $OUT/default-v3t.safetensors (= distinctnet/assets/default.safetensors; figures: $OUT/*.json)"

@@ -11,17 +11,12 @@ PY=${PY:-.venv/bin/python}
 RUNS=${RUNS:-runs/tta-bidir}
 C=${C:-distinctnet/assets/default.safetensors}
 . eval/recipes/splits.sh
-for seed in 950 990; do
-  set_=data/v4/heldout$([ $seed = 950 ] || echo 2)
-  $DN synth robots $set_ --robots xarm,jaco --count 8 --frames 24 --size 240x416 --seed $seed \
-    --objects data/v0/ycb_heldout --no-builtin-objects --textures data/v3/bg_heldout --no-builtin-textures \
-    --stop-p 1 --object-p 0.9
-  [ -d ${set_}_ext ] || $PY -m synth.extend_stop $set_ ${set_}_ext --static 24
-done
+heldout_set data/v4/heldout 950
+heldout_set data/v4/heldout2 990
 mkdir -p $RUNS
 for set_ in heldout_ext heldout2_ext; do
   for tta in none bidir; do
-    [ -f $RUNS/$set_-$tta.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --tta $tta \
+    [ -f $RUNS/$set_-$tta.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --tta $tta $PLAIN_PAIRS \
       --json $RUNS/$set_-$tta.json --report $RUNS/$set_-$tta
   done
 done
