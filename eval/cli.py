@@ -36,6 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gap", type=int, default=None, metavar="K",
                    help="labeller: pair a moving frame t with frame t-K (see distinctnet label --gap; default 2, 1 "
                         "with --tta bidir)")
+    p.add_argument("--zoom", type=float, default=0.0, metavar="Z",
+                   help="labeller: look again at the gripper and object on a crop enlarged up to Z times (see "
+                        "distinctnet label --zoom; default 0, off)")
     p.add_argument("--threshold", type=float, default=None,
                    help="labeller mask threshold for all parts (default: the checkpoint's calibrated per-part "
                         "thresholds, else 0.5)")
@@ -55,7 +58,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "none",
                  input_size: tuple[int, int] | None = None, threshold: float | None = None, clean: float = 0.0,
-                 reference: str | None = None, gap: int | None = None) -> dict:
+                 reference: str | None = None, gap: int | None = None, zoom: float = 0.0) -> dict:
     """Label ``data``'s images into ``out`` with the model; returns the ``run`` section of the scores."""
     import time
 
@@ -73,7 +76,8 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
         raise fail(checkpoint, "checkpoint not found")
     t0 = time.perf_counter()
     info = label_recordings(data, out, checkpoint=checkpoint, device=device, tta=tta, input_size=input_size,
-                            threshold=threshold, clean=clean, reference=reference, gap=gap)
+                            threshold=threshold, clean=clean, reference=reference, gap=gap,
+                            zoom=zoom)
     seconds = time.perf_counter() - t0
     info = info if isinstance(info, dict) else {}
     pairs = info.get("pairs")
@@ -86,7 +90,7 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
             "parameters": info.get("parameters", parameter_count(checkpoint)), "pred_root": str(out),
             "tta": tta, "input_size": list(input_size) if input_size else None,
             "thresholds": info.get("thresholds"), "clean": clean,
-            "reference": info.get("reference", reference), "gap": info.get("gap", gap)}
+            "reference": info.get("reference", reference), "gap": info.get("gap", gap), "zoom": zoom}
 
 
 def parameter_count(checkpoint: str) -> int | None:
@@ -146,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             if args.threshold is not None and not 0.0 < args.threshold < 1.0:
                 raise UserError("--threshold must be between 0 and 1")
             run_info = run_labeller(args.data, pred, args.checkpoint, args.device, args.tta, size, args.threshold,
-                                    args.clean, args.reference, args.gap)
+                                    args.clean, args.reference, args.gap, args.zoom)
         result = score(args.data, pred, args.classes or CLASSES, motion_parts=args.motion_parts,
                        skip_first_and_last=args.skip_first_and_last, worst_k=args.worst,
                        videos=args.videos, progress=not args.quiet, workers=args.workers)

@@ -138,7 +138,9 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
                         {"motion": "reference motion (still frames paired with the last frame that differs)",
                          "previous": "reference previous (each frame paired with the one before)"}.get(
                             run.get("reference") or "", ""),
-                        f"moving frames paired with the frame {run['gap']} before" if (run.get("gap") or 1) > 1 else ""]
+                        f"moving frames paired with the frame {run['gap']} before" if (run.get("gap") or 1) > 1 else "",
+                        f"gripper and object looked at again on crops enlarged up to {run['zoom']:g}x"
+                        if run.get("zoom") else ""]
         if any(settings_run):
             lines.append("- labeller settings: " + "; ".join(x for x in settings_run if x))
     if scores_plot(result, out / "scores.png"):

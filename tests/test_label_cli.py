@@ -191,6 +191,13 @@ def test_tta_and_input_size_recorded_and_other_settings_need_overwrite(tmp_path,
     assert set(Recording(out).read_masks("clip", 1)) == set(flipped)
     rc, err = label([video, "--out", tmp_path / "o2", "--checkpoint", semantic_ckpt, "--input-size", "10"], capsys)
     one_line_error(rc, err, "--input-size", "HxW")
+    rc, err = label([video, "--out", tmp_path / "z", "--checkpoint", semantic_ckpt, "--zoom", "2"], capsys)
+    assert rc == 0, err
+    assert Recording(tmp_path / "z").video_meta("clip")["labeller"]["zoom"] == 2.0
+    one_line_error(*label([video, "--out", tmp_path / "z", "--checkpoint", semantic_ckpt], capsys),
+                   "other labeller settings")
+    one_line_error(*label([video, "--out", tmp_path / "z2", "--checkpoint", semantic_ckpt, "--zoom", "1"], capsys),
+                   "--zoom")
 
 
 def test_bad_inputs_are_one_line_errors(tmp_path, semantic_ckpt, capsys):

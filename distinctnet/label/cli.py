@@ -51,6 +51,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gap", type=int, default=None, metavar="K",
                    help="pair a moving frame t with frame t-K: a longer baseline, a stronger motion cue (default 2; "
                         "1 with --tta bidir)")
+    p.add_argument("--zoom", type=float, default=0.0, metavar="Z",
+                   help="look again at the gripper and the grasped object on a crop around them, enlarged up to Z "
+                        "times (sharper small parts; about twice the compute; default 0, off)")
     p.add_argument("--compile", action="store_true",
                    help="run the network through torch.compile: a minute or two of compiling first, then faster "
                         "(for long jobs; the same masks)")

@@ -16,6 +16,9 @@ import numpy as np
 
 from ..errors import UserError
 from .reference import MotionGate, ReferencePicker, check_options, thumbnails
+from .zoom import BLEND as ZOOM_BLEND
+from .zoom import PARTS as ZOOM_PARTS
+from .zoom import check_zoom, zoom_box
 
 DEFAULT_GAP = 2  # eval/QUALITY.md row 29: pairs two frames apart beat t-1 on a held-out set rendered after the choice
 
@@ -30,7 +33,8 @@ TTA_MODES = ("none", "flip", "bidir")
 class Labeller:
     def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None,
                  thresholds: float | dict[str, float] | None = None, compile: bool = False, clean: float = 0.0,
-                 reference: str | None = None, gate: MotionGate | None = None, gap: int | None = None):
+                 reference: str | None = None, gate: MotionGate | None = None, gap: int | None = None,
+                 zoom: float = 0.0):
         """
         Args:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
@@ -50,6 +54,8 @@ class Labeller:
                 ``previous`` with ``tta="bidir"``. ``gate`` tunes ``motion``.
             gap: a moving frame t is paired with frame t - gap; default (None): 2, or 1 with ``tta="bidir"``
                 (which pairs t with t-1 and t+1 and takes no other gap).
+            zoom: > 0 looks again at the gripper and the object on a crop around them, enlarged up to this many
+                times (``zoom.py``); 0 is off. Not with ``tta="bidir"`` or a recurrent model.
         """
         import torch
 
@@ -71,6 +77,11 @@ class Labeller:
                             "leave --reference out")
         if tta == "bidir" and gap != 1:
             raise UserError("--gap cannot be combined with --tta bidir (which pairs t with t-1 and t+1)")
+        zoom = check_zoom(zoom)
+        if zoom and tta == "bidir":
+            raise UserError("--zoom cannot be combined with --tta bidir")
+        if zoom and model.cfg.recurrent:
+            raise UserError("--zoom needs a non-recurrent model (a crop has no recurrent state of its own)")
         self.tta = tta
         self.reference = reference
         self.gate = gate or MotionGate()
@@ -88,6 +99,10 @@ class Labeller:
         self.thresholds = class_thresholds(self.classes, thresholds,
                                            (getattr(model, "meta", None) or {}).get("thresholds"))
         self.clean = float(clean)
+        self.zoom = zoom
+        self._zoom_channels = [self.classes.index(p) for p in ZOOM_PARTS if p in self.classes]
+        if zoom and not self._zoom_channels:
+            raise UserError(f"--zoom needs a model with a gripper or object channel; this one has {', '.join(self.classes)}")
         self._encode = _compiled(self.model.encode) if compile else self.model.encode
         self._decode = _compiled(self.model.decode) if compile else self.model.decode
 
@@ -176,6 +191,43 @@ class Labeller:
         count = torch.zeros(n, dtype=p.dtype, device=p.device).index_add_(0, si, torch.ones_like(si, dtype=p.dtype))
         return total / count.view(-1, 1, 1, 1)
 
+    def _refine_zoom(self, probs, frames: list[np.ndarray], refs: list[int], t0: int, raw: dict):
+        """``zoom``: the gripper and object channels of ``probs`` (one chunk, frames t0.. at their own size) redone
+        on a crop around them (``zoom.py``); frame t0 + j's crop is paired with the same box of frame ``refs[j]``
+        (from ``frames`` or ``raw``, the earlier frames kept for pairing)."""
+        import torch
+        import torch.nn.functional as F
+
+        from ..device import to_device_layout
+
+        ch = self._zoom_channels
+        th = torch.tensor([self.thresholds[self.classes[c]] for c in ch], device=probs.device).view(1, -1, 1, 1)
+        masks = (probs[:, ch] > th).any(dim=1).cpu().numpy()
+        h, w = self.input_size
+        boxes = [(j, zoom_box(m, h / w, self.zoom)) for j, m in enumerate(masks)]
+        boxes = [(j, b) for j, b in boxes if b is not None]
+        if not boxes:
+            return probs
+
+        def frame(t):
+            return frames[t - t0] if t >= t0 else raw[t]
+
+        crops = [self._prep(frames[j][y0:y1, x0:x1]) for j, (y0, y1, x0, x1) in boxes]
+        crops += [self._prep(frame(refs[j])[y0:y1, x0:x1]) for j, (y0, y1, x0, x1) in boxes]
+        x = to_device_layout(torch.stack(crops).to(self.device).float().div_(255.0))
+        feats = self._encode(x)
+        k = len(boxes)
+        logits, _ = self._decode({n: v[:k] for n, v in feats.items()}, {n: v[k:] for n, v in feats.items()},
+                                 None, None)
+        b = torch.tensor([ZOOM_BLEND[self.classes[c]] for c in ch], device=probs.device).view(-1, 1, 1)
+        probs = probs.clone()
+        for i, (j, (y0, y1, x0, x1)) in enumerate(boxes):
+            z = F.interpolate(logits[i:i + 1, ch].float(), size=(y1 - y0, x1 - x0), mode="bilinear",
+                              align_corners=False)
+            first = probs[j, ch, y0:y1, x0:x1].float()
+            probs[j, ch, y0:y1, x0:x1] = ((1 - b) * first + b * self._probs(z)[0]).to(probs.dtype)
+        return probs
+
     @property
     def channel_thresholds(self) -> list[float]:
         """The mask threshold of each output channel, in channel order."""
@@ -190,6 +242,8 @@ class Labeller:
             out["reference"] = self.reference
         if self.gap != 1:
             out["gap"] = self.gap
+        if self.zoom:
+            out["zoom"] = self.zoom
         return out
 
     def predict(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -205,6 +259,7 @@ class Labeller:
         streams = [{} for _ in range(2 if self.tta == "flip" else 1)]  # the video, and its mirror image
         picker = ReferencePicker(self.reference, self.gate, self.gap)  # the mirror is paired as the video
         chunks = self._chunks(frames)
+        raw: dict[int, np.ndarray] = {}  # ``zoom``: the earlier frames that later frames may be paired with
         for chunk, after in _with_next(chunks) if self.tta == "bidir" else ((c, None) for c in chunks):
             size = chunk[0].shape[:2]
             x = tensor(chunk)
@@ -219,6 +274,9 @@ class Labeller:
                     if self.tta == "flip":
                         mirror = self._step(x.flip(-1), streams[1], size, t0, refs, picker.keep)
                         probs = 0.5 * (probs + mirror.flip(-1))
+                    if self.zoom:
+                        probs = self._refine_zoom(probs, chunk, refs, t0, raw)
+                        raw = {a: raw[a] if a < t0 else chunk[a - t0] for a in picker.keep}
             probs = probs.cpu().numpy()
             yield from zip(chunk, probs)
 
@@ -259,7 +317,8 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      topic: str | None = None, overwrite: bool = False, progress: bool = False,
                      write_workers: int | None = None, tta: str = "none",
                      input_size: tuple[int, int] | None = None, threshold: float | None = None,
-                     clean: float = 0.0, reference: str | None = None, gap: int | None = None) -> dict:
+                     clean: float = 0.0, reference: str | None = None, gap: int | None = None,
+                     zoom: float = 0.0) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
     "labelled", "skipped", "thresholds", "reference", "gap"}``; raises UserError when a video fails (the others are
@@ -279,7 +338,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     dev = resolve_device(device)
     model = load_model(ckpt)
     labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size, thresholds=threshold, clean=clean,
-                        reference=reference, gap=gap)
+                        reference=reference, gap=gap, zoom=zoom)
     opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
                         checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt), settings=labeller.settings(),
                         write_workers=default_write_workers(write_workers))
