@@ -55,7 +55,8 @@ class Labeller:
             gap: a moving frame t is paired with frame t - gap; default (None): 2, or 1 with ``tta="bidir"``
                 (which pairs t with t-1 and t+1 and takes no other gap).
             zoom: > 0 looks again at the gripper and the object on a crop around them, enlarged up to this many
-                times (``zoom.py``); 0 is off. Not with ``tta="bidir"`` or a recurrent model.
+                times (``zoom.py``); 0 is off. Not with ``tta="bidir"`` or a recurrent model; with ``tta="flip"``
+                the crops are looked at once, unmirrored, on the averaged first pass.
         """
         import torch
 
