@@ -39,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--zoom", type=float, default=0.0, metavar="Z",
                    help="labeller: look again at the gripper and object on a crop enlarged up to Z times (see "
                         "distinctnet label --zoom; default 0, off)")
+    p.add_argument("--second-scale", type=float, default=1.0, metavar="S",
+                   help="labeller: a second pass at S x the input size, averaged into foreground, robot and distractor "
+                        "(see distinctnet label --second-scale; default 1, off)")
     p.add_argument("--threshold", type=float, default=None,
                    help="labeller mask threshold for all parts (default: the checkpoint's calibrated per-part "
                         "thresholds, else 0.5)")
@@ -58,7 +61,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "none",
                  input_size: tuple[int, int] | None = None, threshold: float | None = None, clean: float = 0.0,
-                 reference: str | None = None, gap: int | None = None, zoom: float = 0.0) -> dict:
+                 reference: str | None = None, gap: int | None = None, zoom: float = 0.0,
+                 second_scale: float = 1.0) -> dict:
     """Label ``data``'s images into ``out`` with the model; returns the ``run`` section of the scores."""
     import time
 
@@ -77,7 +81,7 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
     t0 = time.perf_counter()
     info = label_recordings(data, out, checkpoint=checkpoint, device=device, tta=tta, input_size=input_size,
                             threshold=threshold, clean=clean, reference=reference, gap=gap,
-                            zoom=zoom)
+                            zoom=zoom, second_scale=second_scale)
     seconds = time.perf_counter() - t0
     info = info if isinstance(info, dict) else {}
     pairs = info.get("pairs")
@@ -90,7 +94,8 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
             "parameters": info.get("parameters", parameter_count(checkpoint)), "pred_root": str(out),
             "tta": tta, "input_size": list(input_size) if input_size else None,
             "thresholds": info.get("thresholds"), "clean": clean,
-            "reference": info.get("reference", reference), "gap": info.get("gap", gap), "zoom": zoom}
+            "reference": info.get("reference", reference), "gap": info.get("gap", gap), "zoom": zoom,
+            "second_size": info.get("second_size")}
 
 
 def parameter_count(checkpoint: str) -> int | None:
@@ -150,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
             if args.threshold is not None and not 0.0 < args.threshold < 1.0:
                 raise UserError("--threshold must be between 0 and 1")
             run_info = run_labeller(args.data, pred, args.checkpoint, args.device, args.tta, size, args.threshold,
-                                    args.clean, args.reference, args.gap, args.zoom)
+                                    args.clean, args.reference, args.gap, args.zoom,
+                                    args.second_scale)
         result = score(args.data, pred, args.classes or CLASSES, motion_parts=args.motion_parts,
                        skip_first_and_last=args.skip_first_and_last, worst_k=args.worst,
                        videos=args.videos, progress=not args.quiet, workers=args.workers)

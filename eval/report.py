@@ -140,7 +140,9 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
                             run.get("reference") or "", ""),
                         f"moving frames paired with the frame {run['gap']} before" if (run.get("gap") or 1) > 1 else "",
                         f"gripper and object looked at again on crops enlarged up to {run['zoom']:g}x"
-                        if run.get("zoom") else ""]
+                        if run.get("zoom") else "",
+                        f"foreground, robot and distractor averaged with a second pass at {run['second_size'][0]}x"
+                        f"{run['second_size'][1]}" if run.get("second_size") else ""]
         if any(settings_run):
             lines.append("- labeller settings: " + "; ".join(x for x in settings_run if x))
     if scores_plot(result, out / "scores.png"):

@@ -44,7 +44,8 @@ def run_label(args, shard: tuple[int, int] | None = None) -> Summary:
                         input_size=getattr(args, "input_size", None), thresholds=args.threshold,
                         compile=getattr(args, "compile", False), clean=getattr(args, "clean", 0.0),
                         reference=getattr(args, "reference", None),
-                        gap=getattr(args, "gap", None), zoom=getattr(args, "zoom", 0.0))
+                        gap=getattr(args, "gap", None), zoom=getattr(args, "zoom", 0.0),
+                        second_scale=getattr(args, "second_scale", 1.0))
     opts = LabelOptions(out=Path(args.out), exports=formats, overwrite=args.overwrite,
                         review_margin=args.review_margin, jpeg_quality=args.jpeg_quality, fps=args.fps,
                         settings=labeller.settings(), progress=not args.quiet, checkpoint=str(ckpt),

@@ -1,0 +1,52 @@
+"""``--second-scale``: a second pass at a larger input size, averaged into the large parts."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from distinctnet.errors import UserError
+from distinctnet.label.runner import Labeller
+from distinctnet.modeling import load_checkpoint
+from test_label_support import MODEL_SIZE, frame, motion_ckpt, one_thread, semantic_ckpt  # noqa: F401
+
+
+def video(n=9):
+    pos = [0, 1, 2, 3, 3, 3, 4, 5, 6][:n]  # with a stop: the motion references reach into earlier chunks
+    return [frame(p, 2 * MODEL_SIZE[0], 2 * MODEL_SIZE[1]) for p in pos]
+
+
+@pytest.mark.parametrize("batch,tta", [(1, "none"), (4, "none"), (3, "flip")])
+def test_second_pass_averages_large_parts_with_a_labeller_at_the_larger_size(semantic_ckpt, batch, tta):
+    model = load_checkpoint(semantic_ckpt)
+    frames = video()
+    lab = Labeller(model, "cpu", batch=batch, tta=tta, second_scale=2)
+    assert lab.second_size == (64, 96)  # 32x48 x 2
+    got = np.stack([p for _, p in lab.predict(iter(frames))])
+    first = np.stack([p for _, p in Labeller(model, "cpu", batch=batch, tta=tta).predict(iter(frames))])
+    big = np.stack([p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, input_size=(64, 96)).predict(
+        iter(frames))])
+    large = [model.cfg.classes.index(c) for c in ("foreground", "robot", "distractor")]
+    small = [model.cfg.classes.index(c) for c in ("gripper", "object")]
+    np.testing.assert_allclose(got[:, large], 0.5 * (first[:, large] + big[:, large]), atol=2e-5)
+    np.testing.assert_allclose(got[:, small], first[:, small], atol=2e-5)
+    assert np.abs(big[:, large] - first[:, large]).max() > 1e-3  # the second size does change them
+
+
+def test_second_scale_with_a_recurrent_motion_model(motion_ckpt):
+    model = load_checkpoint(motion_ckpt)
+    frames = video()
+    got = np.stack([p for _, p in Labeller(model, "cpu", second_scale=2, batch=2).predict(iter(frames))])
+    first = np.stack([p for _, p in Labeller(model, "cpu", batch=2).predict(iter(frames))])
+    big = np.stack([p for _, p in Labeller(model, "cpu", input_size=(64, 96), batch=2).predict(iter(frames))])
+    np.testing.assert_allclose(got, 0.5 * (first + big), atol=2e-5)  # each pass carries its own state
+
+
+def test_second_scale_errors_and_settings(semantic_ckpt):
+    model = load_checkpoint(semantic_ckpt)
+    for bad in (0.2, 4):
+        with pytest.raises(UserError, match="--second-scale"):
+            Labeller(model, "cpu", second_scale=bad)
+    with pytest.raises(UserError, match="bidir"):
+        Labeller(model, "cpu", second_scale=2, tta="bidir")
+    assert "second_size" not in Labeller(model, "cpu").settings()
+    assert Labeller(model, "cpu", second_scale=2).settings()["second_size"] == [64, 96]
