@@ -39,9 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--zoom", type=float, default=0.0, metavar="Z",
                    help="labeller: look again at the gripper and object on a crop enlarged up to Z times (see "
                         "distinctnet label --zoom; default 0, off)")
-    p.add_argument("--second-scale", type=float, default=1.0, metavar="S",
+    p.add_argument("--second-scale", type=float, default=None, metavar="S",
                    help="labeller: a second pass at S x the input size, averaged into foreground, robot and distractor "
-                        "(see distinctnet label --second-scale; default 1, off)")
+                        "(see distinctnet label --second-scale; default 1.333, 1 with --tta bidir; 1 is off)")
     p.add_argument("--threshold", type=float, default=None,
                    help="labeller mask threshold for all parts (default: the checkpoint's calibrated per-part "
                         "thresholds, else 0.5)")
@@ -62,7 +62,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "none",
                  input_size: tuple[int, int] | None = None, threshold: float | None = None, clean: float = 0.0,
                  reference: str | None = None, gap: int | None = None, zoom: float = 0.0,
-                 second_scale: float = 1.0) -> dict:
+                 second_scale: float | None = None) -> dict:
     """Label ``data``'s images into ``out`` with the model; returns the ``run`` section of the scores."""
     import time
 

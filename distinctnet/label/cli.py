@@ -54,9 +54,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--zoom", type=float, default=0.0, metavar="Z",
                    help="look again at the gripper and the grasped object on a crop around them, enlarged up to Z "
                         "times (sharper small parts; about twice the compute; default 0, off)")
-    p.add_argument("--second-scale", type=float, default=1.0, metavar="S",
+    p.add_argument("--second-scale", type=float, default=None, metavar="S",
                    help="run the network a second time at S x its input size and average the foreground, robot and "
-                        "distractor of both passes (about three times the compute at 1.333; default 1, off)")
+                        "distractor of both passes (about three times the compute; default 1.333, 1 with --tta "
+                        "bidir; 1 turns it off)")
     p.add_argument("--compile", action="store_true",
                    help="run the network through torch.compile: a minute or two of compiling first, then faster "
                         "(for long jobs; the same masks)")

@@ -29,13 +29,14 @@ class TooFewFrames(UserError):
 
 TTA_MODES = ("none", "flip", "bidir")
 SCALE_CHANNELS = ("foreground", "robot", "distractor")  # the large parts: averaged over the two input sizes
+DEFAULT_SECOND_SCALE = 4 / 3  # eval/QUALITY.md rows 32-: judged on six sets not used to choose it
 
 
 class Labeller:
     def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None,
                  thresholds: float | dict[str, float] | None = None, compile: bool = False, clean: float = 0.0,
                  reference: str | None = None, gate: MotionGate | None = None, gap: int | None = None,
-                 zoom: float = 0.0, second_scale: float = 1.0):
+                 zoom: float = 0.0, second_scale: float | None = None):
         """
         Args:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
@@ -61,7 +62,8 @@ class Labeller:
             second_scale: != 1 runs the network a second time on the frames resized to this many times the input
                 size (rounded to multiples of 16) and averages the two passes' foreground, robot and distractor
                 probabilities; gripper and object keep the first pass (about three times the compute at 4/3).
-                Not with ``tta="bidir"``.
+                Not with ``tta="bidir"`` or a model built for one input size (global correlation, co-attention).
+                Default (None): 4/3 (for a 192x336 model, 256x448), or 1 where it does not apply.
         """
         import torch
 
@@ -84,11 +86,16 @@ class Labeller:
         if tta == "bidir" and gap != 1:
             raise UserError("--gap cannot be combined with --tta bidir (which pairs t with t-1 and t+1)")
         zoom = check_zoom(zoom)
-        second_scale = float(second_scale)
+        any_size = model.cfg.merge == "local"  # global correlation and co-attention are built for one input size
+        second_scale = float(second_scale) if second_scale is not None else (
+            DEFAULT_SECOND_SCALE if any_size and tta != "bidir" else 1.0)
         if not 0.5 <= second_scale <= 3:
             raise UserError(f"--second-scale must be between 0.5 and 3 (1 is off), got {second_scale:g}")
         if second_scale != 1 and tta == "bidir":
             raise UserError("--second-scale cannot be combined with --tta bidir")
+        if second_scale != 1 and not any_size:
+            raise UserError(f"--second-scale needs a model that takes any input size (merge 'local'); this one's "
+                            f"'{model.cfg.merge}' merge is built for {model.cfg.input_size[0]}x{model.cfg.input_size[1]} only")
         if zoom and tta == "bidir":
             raise UserError("--zoom cannot be combined with --tta bidir")
         if zoom and model.cfg.recurrent:
@@ -343,7 +350,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      write_workers: int | None = None, tta: str = "none",
                      input_size: tuple[int, int] | None = None, threshold: float | None = None,
                      clean: float = 0.0, reference: str | None = None, gap: int | None = None,
-                     zoom: float = 0.0, second_scale: float = 1.0) -> dict:
+                     zoom: float = 0.0, second_scale: float | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
     "labelled", "skipped", "thresholds", "reference", "gap"}``; raises UserError when a video fails (the others are

@@ -32,7 +32,7 @@ HELDOUT=${HELDOUT:-data/v0/heldout_ext}
 
 $PY -m training.export $RUNS/semantic.safetensors $RUNS/default-fp16.safetensors --fp16
 # --reference previous --gap 1: the pairs these figures were measured with (defaults now: motion, gap 2)
-$DN eval --data $HELDOUT --checkpoint $RUNS/default-fp16.safetensors --reference previous --gap 1 \
+$DN eval --data $HELDOUT --checkpoint $RUNS/default-fp16.safetensors --reference previous --gap 1 --second-scale 1 \
   --json $RUNS/heldout.json \
   --report $RUNS/heldout-report
 echo "done: $RUNS/default-fp16.safetensors (held-out figures: $RUNS/heldout.json)"

@@ -79,11 +79,11 @@ train $RUNS/f $RUNS/e.safetensors 1800 $ALL --model.freeze=[] --seed_everything=
   --trainer.val_check_interval=600
 [ -f $RUNS/default-fp16.safetensors ] || $PY -m training.export $RUNS/e.safetensors \
   $RUNS/default-fp16.safetensors --average $RUNS/f/semantic.safetensors --fp16
-# --reference previous --gap 1: the pairs these figures were measured with (defaults now: motion, gap 2)
+# --reference previous --gap 1 --second-scale 1: the pairs and the one pass these figures were measured with
 for set in v0 v3; do
   for m in base:$BASE v3:$RUNS/default-fp16.safetensors; do
     [ -f $RUNS/heldout-$set-${m%%:*}.json ] || $DN eval --data data/$set/heldout_ext --checkpoint ${m#*:} \
-      --reference previous --gap 1 \
+      --reference previous --gap 1 --second-scale 1 \
       --json $RUNS/heldout-$set-${m%%:*}.json --report $RUNS/heldout-$set-${m%%:*}
   done
 done

@@ -43,7 +43,7 @@ V=data/v3
 for set in v4/heldout_ext v3/heldout2_ext v3/heldout_ext v0/heldout_ext; do
   tag=$(echo $set | tr / -)
   for m in v3t:$V3T v4:$RUNS/default-v4.safetensors; do
-    [ -f $RUNS/${m%%:*}-$tag.json ] || $DN eval --data data/$set --checkpoint ${m#*:} --reference previous --gap 1 \
+    [ -f $RUNS/${m%%:*}-$tag.json ] || $DN eval --data data/$set --checkpoint ${m#*:} --reference previous --gap 1 --second-scale 1 \
       --json $RUNS/${m%%:*}-$tag.json --report $RUNS/${m%%:*}-$tag
   done
 done

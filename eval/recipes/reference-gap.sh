@@ -17,7 +17,7 @@ bash eval/recipes/reference-motion.sh   # renders sets 1-5 and scores gap 1
 . eval/recipes/splits.sh
 for set_ in heldout_ext heldout2_ext heldout3_ext heldout4_ext heldout5_ext; do
   for g in 2 3; do
-    [ -f $RUNS/$set_-gap$g.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --gap $g \
+    [ -f $RUNS/$set_-gap$g.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --gap $g --second-scale 1 \
       --json $RUNS/$set_-gap$g.json
   done
 done
@@ -25,7 +25,7 @@ heldout_set data/v4/heldout6 1070
 [ -f $RUNS/heldout6_ext-previous.json ] || $DN eval --data data/v4/heldout6_ext --checkpoint $C $PLAIN_PAIRS \
   --json $RUNS/heldout6_ext-previous.json
 for g in 1 2; do
-  [ -f $RUNS/heldout6_ext-gap$g.json ] || $DN eval --data data/v4/heldout6_ext --checkpoint $C --gap $g \
+  [ -f $RUNS/heldout6_ext-gap$g.json ] || $DN eval --data data/v4/heldout6_ext --checkpoint $C --gap $g --second-scale 1 \
     --json $RUNS/heldout6_ext-gap$g.json --report $RUNS/heldout6_ext-gap$g
 done
 echo "figures: $RUNS/*.json"

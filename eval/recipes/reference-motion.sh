@@ -27,15 +27,15 @@ heldout_set data/v4/heldout5 1050
 mkdir -p $RUNS
 for set_ in heldout_ext heldout2_ext heldout3_ext heldout4_ext; do
   for ref in previous motion; do
-    [ -f $RUNS/$set_-$ref.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --reference $ref --gap 1 \
+    [ -f $RUNS/$set_-$ref.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --reference $ref --gap 1 --second-scale 1 \
       --json $RUNS/$set_-$ref.json --report $RUNS/$set_-$ref
   done
 done
 S5=data/v4/heldout5_ext
 [ -f $RUNS/heldout5_ext-previous.json ] || $DN eval --data $S5 --checkpoint $C $PLAIN_PAIRS \
   --json $RUNS/heldout5_ext-previous.json --report $RUNS/heldout5_ext-previous
-[ -f $RUNS/heldout5_ext-motion.json ] || $DN eval --data $S5 --checkpoint $C --reference motion --gap 1 \
+[ -f $RUNS/heldout5_ext-motion.json ] || $DN eval --data $S5 --checkpoint $C --reference motion --gap 1 --second-scale 1 \
   --json $RUNS/heldout5_ext-motion.json --report $RUNS/heldout5_ext-motion
-[ -f $RUNS/heldout5_ext-motion-clean.json ] || $DN eval --data $S5 --checkpoint $C --reference motion --gap 1 \
+[ -f $RUNS/heldout5_ext-motion-clean.json ] || $DN eval --data $S5 --checkpoint $C --reference motion --gap 1 --second-scale 1 \
   --clean 0.2 --json $RUNS/heldout5_ext-motion-clean.json --report $RUNS/heldout5_ext-motion-clean
 echo "figures: $RUNS/*.json"

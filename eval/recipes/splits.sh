@@ -21,7 +21,7 @@ fi
 
 # The labeller's pairs before 2026-11-30 (the figures of eval/QUALITY.md rows 1-26 were measured with them): frame t
 # with t-1, no still-frame reference. Today's defaults are --reference motion --gap 2.
-PLAIN_PAIRS="--reference previous --gap 1"
+PLAIN_PAIRS="--reference previous --gap 1 --second-scale 1"
 
 # heldout_set DIR SEED: 8 xArm/Jaco recordings with held-out objects and photos and a motion stop each, then
 # DIR_ext with every stop lengthened to 24 still frames (the closed-grasp held-out sets of QUALITY.md rows 21-).

@@ -32,7 +32,7 @@ $DN synth robots data/v3/heldout2 --robots xarm,jaco --count 8 --frames 24 --siz
 for set in v0/heldout_ext v3/heldout_ext v3/heldout2_ext; do
   tag=$(echo $set | tr / -)
   for m in v3:$MODEL v3-all:$OUT/calibrated.safetensors v3t:$OUT/default-v3t.safetensors; do
-    [ -f $OUT/${m%%:*}-$tag.json ] || $DN eval --data data/$set --checkpoint ${m#*:} --reference previous --gap 1 \
+    [ -f $OUT/${m%%:*}-$tag.json ] || $DN eval --data data/$set --checkpoint ${m#*:} --reference previous --gap 1 --second-scale 1 \
       --json $OUT/${m%%:*}-$tag.json --report $OUT/${m%%:*}-$tag
   done
 done

@@ -30,12 +30,12 @@ mkdir -p $RUNS
 heldout_set data/v4/heldout8 1110
 heldout_set data/v4/heldout9 1130
 for k in 7 8 9; do
-  [ -f $REF/heldout${k}_ext-gap2.json ] || $DN eval --data data/v4/heldout${k}_ext --checkpoint $C --gap 2 \
+  [ -f $REF/heldout${k}_ext-gap2.json ] || $DN eval --data data/v4/heldout${k}_ext --checkpoint $C --gap 2 --second-scale 1 \
     --json $REF/heldout${k}_ext-gap2.json
 done
 for set_ in heldout_ext heldout2_ext heldout3_ext heldout4_ext heldout5_ext heldout6_ext heldout7_ext heldout8_ext \
     heldout9_ext; do
-  [ -f $RUNS/$set_-zoom2.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --gap 2 --zoom 2 \
+  [ -f $RUNS/$set_-zoom2.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --gap 2 --second-scale 1 --zoom 2 \
     --json $RUNS/$set_-zoom2.json --report $RUNS/$set_-zoom2
 done
 $PY - "$REF" "$RUNS" <<'PYEOF'
