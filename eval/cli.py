@@ -19,6 +19,8 @@ def _csv(text: str) -> list[str]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from distinctnet.label.cli import add_pass_arguments
+
     p.add_argument("--data", required=True, metavar="ROOT", help="ground-truth labelled-recording tree")
     p.add_argument("--pred", metavar="PRED", help="predicted tree to score (same layout, same video names)")
     p.add_argument("--checkpoint", metavar="C", help="model to run the labeller with when --pred is not given")
@@ -30,18 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clean", type=float, default=0.0, metavar="RATIO",
                    help="labeller: drop robot mask pieces smaller than RATIO x the largest (see distinctnet label "
                         "--clean; default 0, off)")
-    p.add_argument("--reference", default=None, choices=("previous", "motion"),
-                   help="labeller: which earlier frame each frame is paired with (see distinctnet label --reference; "
-                        "default motion, previous with --tta bidir)")
-    p.add_argument("--gap", type=int, default=None, metavar="K",
-                   help="labeller: pair a moving frame t with frame t-K (see distinctnet label --gap; default 2, 1 "
-                        "with --tta bidir)")
-    p.add_argument("--zoom", type=float, default=0.0, metavar="Z",
-                   help="labeller: look again at the gripper and object on a crop enlarged up to Z times (see "
-                        "distinctnet label --zoom; default 0, off)")
-    p.add_argument("--second-scale", type=float, default=None, metavar="S",
-                   help="labeller: a second pass at S x the input size, averaged into foreground, robot and distractor "
-                        "(see distinctnet label --second-scale; default 1.333, 1 with --tta bidir; 1 is off)")
+    add_pass_arguments(p, prefix="labeller: ")
     p.add_argument("--threshold", type=float, default=None,
                    help="labeller mask threshold for all parts (default: the checkpoint's calibrated per-part "
                         "thresholds, else 0.5)")
@@ -94,7 +85,7 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
             "parameters": info.get("parameters", parameter_count(checkpoint)), "pred_root": str(out),
             "tta": tta, "input_size": list(input_size) if input_size else None,
             "thresholds": info.get("thresholds"), "clean": clean,
-            "reference": info.get("reference", reference), "gap": info.get("gap", gap), "zoom": zoom,
+            "reference": info.get("reference", reference), "gap": info.get("gap", gap), "zoom": info.get("zoom", zoom),
             "second_size": info.get("second_size")}
 
 

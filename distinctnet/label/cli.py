@@ -20,6 +20,25 @@ output (DIR):
 """
 
 
+def add_pass_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
+    """The options that decide which pairs and passes the labeller runs (shared with ``distinctnet eval``, whose
+    help texts carry ``prefix``)."""
+    p.add_argument("--reference", default=None, choices=("previous", "motion"),
+                   help=prefix + "which earlier frame each frame is paired with: motion (default): t-1, but through "
+                        "a motion stop the last frame that still differs, so the still robot keeps its motion cue; "
+                        "previous: always t-1 (the default with --tta bidir, which cannot use motion)")
+    p.add_argument("--gap", type=int, default=None, metavar="K",
+                   help=prefix + "pair a moving frame t with frame t-K: a longer baseline, a stronger motion cue "
+                        "(default 2; 1 with --tta bidir)")
+    p.add_argument("--zoom", type=float, default=0.0, metavar="Z",
+                   help=prefix + "look again at the gripper and the grasped object on a crop around them, enlarged "
+                        "up to Z times (sharper small parts; about twice the compute; default 0, off)")
+    p.add_argument("--second-scale", type=float, default=None, metavar="S",
+                   help=prefix + "run the network a second time at S x its input size and average the foreground, "
+                        "robot and distractor of both passes (about three times the compute; default 1.333 for "
+                        "models that take any input size, 1 with --tta bidir; 1 turns it off)")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
@@ -44,20 +63,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clean", type=float, default=0.0, metavar="RATIO",
                    help="drop the pieces of each frame's robot mask smaller than RATIO x its largest piece "
                         "(speckles away from the arm; default 0, off)")
-    p.add_argument("--reference", default=None, choices=("previous", "motion"),
-                   help="which earlier frame each frame is paired with: motion (default): t-1, but through a motion "
-                        "stop the last frame that still differs, so the still robot keeps its motion cue; previous: "
-                        "always t-1 (the default with --tta bidir, which cannot use motion)")
-    p.add_argument("--gap", type=int, default=None, metavar="K",
-                   help="pair a moving frame t with frame t-K: a longer baseline, a stronger motion cue (default 2; "
-                        "1 with --tta bidir)")
-    p.add_argument("--zoom", type=float, default=0.0, metavar="Z",
-                   help="look again at the gripper and the grasped object on a crop around them, enlarged up to Z "
-                        "times (sharper small parts; about twice the compute; default 0, off)")
-    p.add_argument("--second-scale", type=float, default=None, metavar="S",
-                   help="run the network a second time at S x its input size and average the foreground, robot and "
-                        "distractor of both passes (about three times the compute; default 1.333, 1 with --tta "
-                        "bidir; 1 turns it off)")
+    add_pass_arguments(p)
     p.add_argument("--compile", action="store_true",
                    help="run the network through torch.compile: a minute or two of compiling first, then faster "
                         "(for long jobs; the same masks)")

@@ -353,8 +353,8 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      zoom: float = 0.0, second_scale: float | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
-    "labelled", "skipped", "thresholds", "reference", "gap"}``; raises UserError when a video fails (the others are
-    labelled)."""
+    "labelled", "skipped", "thresholds", "reference", "gap", "zoom", "second_size"}`` (``second_size`` None with one
+    pass); raises UserError when a video fails (the others are labelled)."""
     import time
     from pathlib import Path
 
@@ -384,5 +384,5 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     return {"pairs": summary.frames, "seconds": seconds, "device": str(dev),
             "parameters": int(sum(p.numel() for p in model.parameters())),
             "labelled": summary.labelled, "skipped": summary.skipped, "thresholds": dict(labeller.thresholds),
-            "reference": labeller.reference, "gap": labeller.gap, "second_size": (
-                list(labeller.second_size) if labeller.second_scale != 1 else None)}
+            "reference": labeller.reference, "gap": labeller.gap, "zoom": labeller.zoom,
+            "second_size": opts.settings.get("second_size")}
