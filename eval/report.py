@@ -142,7 +142,11 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
                         f"gripper and object looked at again on crops enlarged up to {run['zoom']:g}x"
                         if run.get("zoom") else "",
                         f"foreground, robot and distractor averaged with a second pass at {run['second_size'][0]}x"
-                        f"{run['second_size'][1]}" if run.get("second_size") else ""]
+                        f"{run['second_size'][1]}" if run.get("second_size") else "",
+                        {"edges": "outlines snapped to the frame's colour edges (guided filter)",
+                         "gate": "parts kept inside the foreground mask only",
+                         "both": "outlines snapped to the frame's colour edges (guided filter), then parts kept "
+                                 "inside the foreground mask only"}.get(run.get("refine") or "", "")]
         if any(settings_run):
             lines.append("- labeller settings: " + "; ".join(x for x in settings_run if x))
     if scores_plot(result, out / "scores.png"):

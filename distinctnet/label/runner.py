@@ -16,6 +16,8 @@ import numpy as np
 
 from ..errors import UserError
 from .reference import MotionGate, ReferencePicker, check_options, thumbnails
+from .refine import can_gate, check_refine
+from .refine import refine as refine_probs
 from .zoom import BLEND as ZOOM_BLEND
 from .zoom import PARTS as ZOOM_PARTS
 from .zoom import check_zoom, zoom_box
@@ -30,13 +32,14 @@ class TooFewFrames(UserError):
 TTA_MODES = ("none", "flip", "bidir")
 SCALE_CHANNELS = ("foreground", "robot", "distractor")  # the large parts: averaged over the two input sizes
 DEFAULT_SECOND_SCALE = 4 / 3  # eval/QUALITY.md rows 32-: judged on six sets not used to choose it
+DEFAULT_REFINE = "none"
 
 
 class Labeller:
     def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None,
                  thresholds: float | dict[str, float] | None = None, compile: bool = False, clean: float = 0.0,
                  reference: str | None = None, gate: MotionGate | None = None, gap: int | None = None,
-                 zoom: float = 0.0, second_scale: float | None = None):
+                 zoom: float = 0.0, second_scale: float | None = None, refine: str | None = None):
         """
         Args:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
@@ -64,6 +67,9 @@ class Labeller:
                 probabilities; gripper and object keep the first pass (about three times the compute at 4/3).
                 Not with ``tta="bidir"`` or a model built for one input size (global correlation, co-attention).
                 Default (None): 4/3 (for a 192x336 model, 256x448), or 1 where it does not apply.
+            refine: after the passes, refine the probabilities with the frame (``refine.py``): ``edges`` (a guided
+                filter that snaps outlines to colour edges), ``gate`` (parts only inside the foreground mask),
+                ``both`` or ``none``. Default (None): ``DEFAULT_REFINE`` where the model can take it, else ``edges``.
         """
         import torch
 
@@ -124,6 +130,11 @@ class Labeller:
         self._zoom_channels = [self.classes.index(p) for p in ZOOM_PARTS if p in self.classes]
         if zoom and not self._zoom_channels:
             raise UserError(f"--zoom needs a model with a gripper or object channel; this one has {', '.join(self.classes)}")
+        if refine is None:
+            refine = DEFAULT_REFINE
+            if refine in ("gate", "both") and not can_gate(self.classes):
+                refine = "edges" if refine == "both" else "none"
+        self.refine = check_refine(refine, self.classes)
         self._encode = _compiled(self.model.encode) if compile else self.model.encode
         self._decode = _compiled(self.model.decode) if compile else self.model.decode
 
@@ -274,6 +285,8 @@ class Labeller:
             out["zoom"] = self.zoom
         if self.second_scale != 1:
             out["second_size"] = list(self.second_size)
+        if self.refine != "none":
+            out["refine"] = self.refine
         return out
 
     def predict(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -309,6 +322,9 @@ class Labeller:
                     if self.zoom:
                         probs = self._refine_zoom(probs, chunk, refs, t0, raw)
                         raw = {a: raw[a] if a < t0 else chunk[a - t0] for a in picker.keep}
+                if self.refine != "none":
+                    rgb = torch.from_numpy(np.stack(chunk)).to(self.device, non_blocking=True).permute(0, 3, 1, 2)
+                    probs = refine_probs(probs, rgb, self.refine, self.classes, self.thresholds, self.input_size[0])
             probs = probs.cpu().numpy()
             yield from zip(chunk, probs)
 
@@ -350,11 +366,11 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      write_workers: int | None = None, tta: str = "none",
                      input_size: tuple[int, int] | None = None, threshold: float | None = None,
                      clean: float = 0.0, reference: str | None = None, gap: int | None = None,
-                     zoom: float = 0.0, second_scale: float | None = None) -> dict:
+                     zoom: float = 0.0, second_scale: float | None = None, refine: str | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
-    "labelled", "skipped", "thresholds", "reference", "gap", "zoom", "second_size"}`` (``second_size`` None with one
-    pass); raises UserError when a video fails (the others are labelled)."""
+    "labelled", "skipped", "thresholds", "reference", "gap", "zoom", "second_size", "refine"}`` (``second_size`` None
+    with one pass); raises UserError when a video fails (the others are labelled)."""
     import time
     from pathlib import Path
 
@@ -370,7 +386,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     dev = resolve_device(device)
     model = load_model(ckpt)
     labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size, thresholds=threshold, clean=clean,
-                        reference=reference, gap=gap, zoom=zoom, second_scale=second_scale)
+                        reference=reference, gap=gap, zoom=zoom, second_scale=second_scale, refine=refine)
     opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
                         checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt), settings=labeller.settings(),
                         write_workers=default_write_workers(write_workers))
@@ -385,4 +401,4 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
             "parameters": int(sum(p.numel() for p in model.parameters())),
             "labelled": summary.labelled, "skipped": summary.skipped, "thresholds": dict(labeller.thresholds),
             "reference": labeller.reference, "gap": labeller.gap, "zoom": labeller.zoom,
-            "second_size": opts.settings.get("second_size")}
+            "second_size": opts.settings.get("second_size"), "refine": labeller.refine}
