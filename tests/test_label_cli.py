@@ -171,19 +171,20 @@ def test_tta_and_input_size_recorded_and_other_settings_need_overwrite(tmp_path,
     assert rc == 0, err
     assert Recording(out).video_meta("clip")["labeller"] == {"tta": "flip", "input_size": [64, 96],
                                                              "reference": "motion", "gap": 2,
-                                                             "second_size": [80, 128]}  # 64x96 x 4/3
+                                                             "second_size": [80, 128],  # 64x96 x 4/3
+                                                             "refine": "both"}
     flipped = Recording(out).read_masks("clip", 1)
     rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt], capsys)
     one_line_error(rc, err, "other labeller settings", "--overwrite")
     rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt, "--tta", "flip", "--input-size", "64x96",
                      "--reference", "previous"], capsys)
     one_line_error(rc, err, "other labeller settings", "--overwrite")
-    old = tmp_path / "old"  # an output made before --reference, --gap and --second-scale: the error says how to resume
-    as_before = ["--reference", "previous", "--gap", "1", "--second-scale", "1"]
+    old = tmp_path / "old"  # an output made before --reference, --gap, --second-scale, --refine: the error says how to resume
+    as_before = ["--reference", "previous", "--gap", "1", "--second-scale", "1", "--refine", "none"]
     assert label([video, "--out", old, "--checkpoint", semantic_ckpt] + as_before, capsys)[0] == 0
-    assert not {"reference", "gap", "second_size"} & set(Recording(old).video_meta("clip")["labeller"])
+    assert not {"reference", "gap", "second_size", "refine"} & set(Recording(old).video_meta("clip")["labeller"])
     one_line_error(*label([video, "--out", old, "--checkpoint", semantic_ckpt], capsys),
-                   "--reference previous --gap 1 --second-scale 1 (as it was labelled)")
+                   "--reference previous --gap 1 --second-scale 1 --refine none (as it was labelled)")
     assert label([video, "--out", old, "--checkpoint", semantic_ckpt] + as_before, capsys)[0] == 0  # nothing to do
     rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt, "--overwrite"], capsys)
     assert rc == 0, err

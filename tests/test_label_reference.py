@@ -80,7 +80,7 @@ def test_labeller_decodes_each_frame_against_its_picked_reference(ckpt, recurren
     model = load_checkpoint(request.getfixturevalue(ckpt))
     frames = video_with_stop()
     refs = expected_refs()
-    got = [p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, reference="motion", gap=1, second_scale=1).predict(iter(frames))]
+    got = [p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, reference="motion", gap=1, second_scale=1, refine="none").predict(iter(frames))]
     want = naive_pairs(model, frames, refs, recurrent)
     if tta == "flip":
         mirrored = naive_pairs(model, [np.ascontiguousarray(f[:, ::-1]) for f in frames], refs, recurrent)
@@ -88,7 +88,7 @@ def test_labeller_decodes_each_frame_against_its_picked_reference(ckpt, recurren
     assert len(got) == len(frames)
     err = max(np.abs(p - q).max() for p, q in zip(got, want))
     assert err < 2e-5
-    plain = [p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, reference="previous", gap=1, second_scale=1).predict(
+    plain = [p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, reference="previous", gap=1, second_scale=1, refine="none").predict(
         iter(frames))]
     moving = 6
     assert max(np.abs(a - b).max() for a, b in zip(got[:moving], plain[:moving])) < 2e-5  # same pairs while moving
@@ -101,12 +101,12 @@ def test_labeller_decodes_each_frame_against_its_picked_reference(ckpt, recurren
 def test_reference_option_errors_and_settings(semantic_ckpt):
     model = load_checkpoint(semantic_ckpt)
     with pytest.raises(UserError, match="--reference"):
-        Labeller(model, "cpu", reference="keyframe", second_scale=1)
+        Labeller(model, "cpu", reference="keyframe", second_scale=1, refine="none")
     with pytest.raises(UserError, match="bidir"):
-        Labeller(model, "cpu", reference="motion", tta="bidir", second_scale=1)
-    assert "reference" not in Labeller(model, "cpu", reference="previous", second_scale=1).settings()  # as outputs before the option
-    assert Labeller(model, "cpu", second_scale=1).settings()["reference"] == "motion"  # the default
-    assert Labeller(model, "cpu", tta="bidir", second_scale=1).reference == "previous"  # bidir pairs with both neighbours
+        Labeller(model, "cpu", reference="motion", tta="bidir", second_scale=1, refine="none")
+    assert "reference" not in Labeller(model, "cpu", reference="previous", second_scale=1, refine="none").settings()  # as outputs before the option
+    assert Labeller(model, "cpu", second_scale=1, refine="none").settings()["reference"] == "motion"  # the default
+    assert Labeller(model, "cpu", tta="bidir", second_scale=1, refine="none").reference == "previous"  # bidir pairs with both neighbours
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 4, 100])
@@ -128,16 +128,16 @@ def test_gap_pairs_moving_frames_further_back_and_still_frames_as_before(chunk):
 def test_labeller_with_a_gap_matches_naive_pairs(semantic_ckpt, batch):
     model = load_checkpoint(semantic_ckpt)
     frames = video_with_stop()
-    got = [p for _, p in Labeller(model, "cpu", batch=batch, gap=3, second_scale=1).predict(iter(frames))]
+    got = [p for _, p in Labeller(model, "cpu", batch=batch, gap=3, second_scale=1, refine="none").predict(iter(frames))]
     want = naive_pairs(model, frames, [1, 0, 0, 0, 1, 2] + [2] * 7 + [10, 11, 12], recurrent=False)
     for p, q in zip(got, want):
         np.testing.assert_allclose(p, q, atol=2e-5)
-    assert Labeller(model, "cpu", gap=3, second_scale=1).settings()["gap"] == 3
-    assert "gap" not in Labeller(model, "cpu", gap=1, second_scale=1).settings()  # as outputs before the option
-    assert Labeller(model, "cpu", second_scale=1).settings()["gap"] == 2  # the default
-    assert Labeller(model, "cpu", tta="bidir", second_scale=1).gap == 1
+    assert Labeller(model, "cpu", gap=3, second_scale=1, refine="none").settings()["gap"] == 3
+    assert "gap" not in Labeller(model, "cpu", gap=1, second_scale=1, refine="none").settings()  # as outputs before the option
+    assert Labeller(model, "cpu", second_scale=1, refine="none").settings()["gap"] == 2  # the default
+    assert Labeller(model, "cpu", tta="bidir", second_scale=1, refine="none").gap == 1
     with pytest.raises(UserError, match="--gap"):
-        Labeller(model, "cpu", gap=2, tta="bidir", second_scale=1)
+        Labeller(model, "cpu", gap=2, tta="bidir", second_scale=1, refine="none")
 
 
 def test_the_default_labeller_pairs_by_motion_two_frames_back(semantic_ckpt):
@@ -145,6 +145,6 @@ def test_the_default_labeller_pairs_by_motion_two_frames_back(semantic_ckpt):
     frames = video_with_stop()
     refs = ReferencePicker("motion", gap=2).pick(len(frames), thumbs_of(frames))
     assert refs == [1, 0, 0, 1, 2, 3] + [3] * 7 + [11, 12, 13]
-    got = [p for _, p in Labeller(model, "cpu", batch=4, second_scale=1).predict(iter(frames))]
+    got = [p for _, p in Labeller(model, "cpu", batch=4, second_scale=1, refine="none").predict(iter(frames))]
     for p, q in zip(got, naive_pairs(model, frames, refs, recurrent=False)):
         np.testing.assert_allclose(p, q, atol=2e-5)

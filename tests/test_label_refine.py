@@ -113,3 +113,8 @@ def test_labeller_refines_after_the_passes_and_records_it(semantic_ckpt, motion_
     assert Labeller(motion, "cpu", refine="edges").refine == "edges"
     with pytest.raises(UserError, match="foreground channel"):
         Labeller(motion, "cpu", refine="both")
+
+
+def test_the_default_labeller_refines_with_both_or_edges_without_a_foreground_channel(semantic_ckpt, motion_ckpt):
+    assert Labeller(load_checkpoint(semantic_ckpt), "cpu").refine == "both"
+    assert Labeller(load_checkpoint(motion_ckpt), "cpu").refine == "edges"  # one channel: nothing to gate

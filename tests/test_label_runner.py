@@ -24,7 +24,7 @@ def test_pairs_match_naive_forward(semantic_ckpt, batch):
     model = load_checkpoint(semantic_ckpt)
     h, w = MODEL_SIZE
     frames = [frame(i, h, w) for i in range(7)]
-    got = list(Labeller(model, "cpu", gap=1, batch=batch, second_scale=1).predict(iter(frames)))
+    got = list(Labeller(model, "cpu", gap=1, batch=batch, second_scale=1, refine="none").predict(iter(frames)))
     want = naive(model, frames, recurrent=False)
     assert len(got) == 7
     for (rgb, p), q, f in zip(got, want, frames):
@@ -37,7 +37,7 @@ def test_recurrent_state_carried_and_reset_per_video(motion_ckpt):
     model = load_checkpoint(motion_ckpt)
     h, w = MODEL_SIZE
     frames = [frame(i, h, w) for i in range(6)]
-    lab = Labeller(model, "cpu", gap=1, batch=4, second_scale=1)
+    lab = Labeller(model, "cpu", gap=1, batch=4, second_scale=1, refine="none")
     first = [p for _, p in lab.predict(iter(frames))]
     want = naive(model, frames, recurrent=True)
     for p, q in zip(first, want):
@@ -55,14 +55,14 @@ def test_flip_tta_averages_the_mirrored_video(ckpt, recurrent, request):
     model = load_checkpoint(request.getfixturevalue(ckpt))
     h, w = MODEL_SIZE
     frames = [frame(i, h, w) for i in range(5)]
-    got = [p for _, p in Labeller(model, "cpu", gap=1, batch=2, tta="flip", second_scale=1).predict(iter(frames))]
+    got = [p for _, p in Labeller(model, "cpu", gap=1, batch=2, tta="flip", second_scale=1, refine="none").predict(iter(frames))]
     plain = naive(model, frames, recurrent)
     mirrored = naive(model, [np.ascontiguousarray(f[:, ::-1]) for f in frames], recurrent)
     for p, a, b in zip(got, plain, mirrored):
         np.testing.assert_allclose(p, 0.5 * (a + b[:, :, ::-1]), atol=2e-5)
     assert max(np.abs(p - a).max() for p, a in zip(got, plain)) > 1e-4  # the mirror does change the result
     with pytest.raises(UserError, match="--tta"):
-        Labeller(model, "cpu", tta="rotate", second_scale=1)
+        Labeller(model, "cpu", tta="rotate", second_scale=1, refine="none")
 
 
 def naive_bidir(model, frames):
@@ -81,7 +81,7 @@ def test_bidir_tta_averages_both_neighbours_across_chunks(semantic_ckpt, motion_
     model = load_checkpoint(semantic_ckpt)
     h, w = MODEL_SIZE
     frames = [frame(i, h, w) for i in range(n)]
-    got = list(Labeller(model, "cpu", batch=batch, tta="bidir", second_scale=1).predict(iter(frames)))
+    got = list(Labeller(model, "cpu", batch=batch, tta="bidir", second_scale=1, refine="none").predict(iter(frames)))
     want = naive_bidir(model, frames)
     assert len(got) == n
     for (rgb, p), q, f in zip(got, want, frames):
@@ -91,25 +91,25 @@ def test_bidir_tta_averages_both_neighbours_across_chunks(semantic_ckpt, motion_
         plain = naive(model, frames, recurrent=False)
         assert max(np.abs(p - a).max() for (_, p), a in zip(got, plain)) > 2e-5  # the second neighbour counts
     with pytest.raises(UserError, match="recurrent"):
-        Labeller(load_checkpoint(motion_ckpt), "cpu", tta="bidir", second_scale=1)
+        Labeller(load_checkpoint(motion_ckpt), "cpu", tta="bidir", second_scale=1, refine="none")
 
 
 def test_input_size_resizes_for_the_network_and_returns_frame_size(semantic_ckpt):
     model = load_checkpoint(semantic_ckpt)
     frames = [frame(i) for i in range(3)]
     size = (MODEL_SIZE[0] * 2, MODEL_SIZE[1] * 2)
-    lab = Labeller(model, "cpu", gap=1, batch=2, input_size=size, second_scale=1)
+    lab = Labeller(model, "cpu", gap=1, batch=2, input_size=size, second_scale=1, refine="none")
     assert lab.settings() == {"tta": "none", "input_size": list(size), "reference": "motion"}
     got = [p for _, p in lab.predict(iter(frames))]
     assert [p.shape for p in got] == [(5, H, W)] * 3
-    native = [p for _, p in Labeller(model, "cpu", gap=1, batch=2, second_scale=1).predict(iter(frames))]
+    native = [p for _, p in Labeller(model, "cpu", gap=1, batch=2, second_scale=1, refine="none").predict(iter(frames))]
     assert max(np.abs(p - q).max() for p, q in zip(got, native)) > 1e-4
     with pytest.raises(UserError, match="--input-size"):
-        Labeller(model, "cpu", input_size=(8, 8), second_scale=1)
+        Labeller(model, "cpu", input_size=(8, 8), second_scale=1, refine="none")
 
 
 def test_probabilities_at_frame_size_and_too_few_frames(semantic_ckpt):
-    lab = Labeller(load_checkpoint(semantic_ckpt), "cpu", batch=2, second_scale=1)
+    lab = Labeller(load_checkpoint(semantic_ckpt), "cpu", batch=2, second_scale=1, refine="none")
     out = list(lab.predict(frame(i) for i in range(3)))
     assert [p.shape for _, p in out] == [(5, H, W)] * 3
     assert all(0 <= p.min() and p.max() <= 1 for _, p in out)
@@ -170,8 +170,8 @@ def test_compiled_labeller_gives_the_same_probabilities(semantic_ckpt):
     model = load_checkpoint(semantic_ckpt)
     h, w = MODEL_SIZE
     frames = [frame(i, h, w) for i in range(5)]
-    plain = [p for _, p in Labeller(model, "cpu", gap=1, batch=2, second_scale=1).predict(iter(frames))]
-    lab = Labeller(load_checkpoint(semantic_ckpt), "cpu", gap=1, batch=2, compile=True, second_scale=1)
+    plain = [p for _, p in Labeller(model, "cpu", gap=1, batch=2, second_scale=1, refine="none").predict(iter(frames))]
+    lab = Labeller(load_checkpoint(semantic_ckpt), "cpu", gap=1, batch=2, compile=True, second_scale=1, refine="none")
     got = [p for _, p in lab.predict(iter(frames))]
     for p, q in zip(got, plain):
         np.testing.assert_allclose(p, q, atol=1e-5)
@@ -188,7 +188,7 @@ def test_compile_falls_back_to_uncompiled_when_compiling_fails(semantic_ckpt, mo
     h, w = MODEL_SIZE
     frames = [frame(i, h, w) for i in range(4)]
     with caplog.at_level("WARNING", logger="distinctnet.label"):
-        got = [p for _, p in Labeller(model, "cpu", gap=1, batch=2, compile=True, second_scale=1).predict(iter(frames))]
+        got = [p for _, p in Labeller(model, "cpu", gap=1, batch=2, compile=True, second_scale=1, refine="none").predict(iter(frames))]
     want = naive(model, frames, recurrent=False)
     for p, q in zip(got, want):
         np.testing.assert_allclose(p, q, atol=2e-5)
@@ -216,4 +216,4 @@ def test_clean_drops_small_robot_pieces_only():
         assert np.array_equal(got[part][1], raw[part][1])
     assert robot(plan.split(p, 0.5, clean=0.5)).sum() == 400  # the 35% piece goes at 0.5
     with pytest.raises(UserError, match="--clean"):
-        Labeller(torch.nn.Linear(1, 1), "cpu", clean=1.0, second_scale=1)
+        Labeller(torch.nn.Linear(1, 1), "cpu", clean=1.0, second_scale=1, refine="none")

@@ -19,11 +19,11 @@ def video(n=9):
 def test_second_pass_averages_large_parts_with_a_labeller_at_the_larger_size(semantic_ckpt, batch, tta):
     model = load_checkpoint(semantic_ckpt)
     frames = video()
-    lab = Labeller(model, "cpu", batch=batch, tta=tta, second_scale=2)
+    lab = Labeller(model, "cpu", batch=batch, tta=tta, second_scale=2, refine="none")
     assert lab.second_size == (64, 96)  # 32x48 x 2
     got = np.stack([p for _, p in lab.predict(iter(frames))])
-    first = np.stack([p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, second_scale=1).predict(iter(frames))])
-    big = np.stack([p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, input_size=(64, 96), second_scale=1).predict(
+    first = np.stack([p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, second_scale=1, refine="none").predict(iter(frames))])
+    big = np.stack([p for _, p in Labeller(model, "cpu", batch=batch, tta=tta, input_size=(64, 96), second_scale=1, refine="none").predict(
         iter(frames))])
     large = [model.cfg.classes.index(c) for c in ("foreground", "robot", "distractor")]
     small = [model.cfg.classes.index(c) for c in ("gripper", "object")]
@@ -35,9 +35,9 @@ def test_second_pass_averages_large_parts_with_a_labeller_at_the_larger_size(sem
 def test_second_scale_with_a_recurrent_motion_model(motion_ckpt):
     model = load_checkpoint(motion_ckpt)
     frames = video()
-    got = np.stack([p for _, p in Labeller(model, "cpu", second_scale=2, batch=2).predict(iter(frames))])
-    first = np.stack([p for _, p in Labeller(model, "cpu", batch=2, second_scale=1).predict(iter(frames))])
-    big = np.stack([p for _, p in Labeller(model, "cpu", input_size=(64, 96), batch=2, second_scale=1).predict(iter(frames))])
+    got = np.stack([p for _, p in Labeller(model, "cpu", second_scale=2, batch=2, refine="none").predict(iter(frames))])
+    first = np.stack([p for _, p in Labeller(model, "cpu", batch=2, second_scale=1, refine="none").predict(iter(frames))])
+    big = np.stack([p for _, p in Labeller(model, "cpu", input_size=(64, 96), batch=2, second_scale=1, refine="none").predict(iter(frames))])
     np.testing.assert_allclose(got, 0.5 * (first + big), atol=2e-5)  # each pass carries its own state
 
 
@@ -45,25 +45,25 @@ def test_second_scale_errors_and_settings(semantic_ckpt):
     model = load_checkpoint(semantic_ckpt)
     for bad in (0.2, 4):
         with pytest.raises(UserError, match="--second-scale"):
-            Labeller(model, "cpu", second_scale=bad)
+            Labeller(model, "cpu", second_scale=bad, refine="none")
     with pytest.raises(UserError, match="bidir"):
-        Labeller(model, "cpu", second_scale=2, tta="bidir")
-    assert "second_size" not in Labeller(model, "cpu", second_scale=1).settings()
-    assert Labeller(model, "cpu", second_scale=2).settings()["second_size"] == [64, 96]
+        Labeller(model, "cpu", second_scale=2, tta="bidir", refine="none")
+    assert "second_size" not in Labeller(model, "cpu", second_scale=1, refine="none").settings()
+    assert Labeller(model, "cpu", second_scale=2, refine="none").settings()["second_size"] == [64, 96]
 
 
 def test_the_default_labeller_adds_a_pass_at_four_thirds_of_the_input_size(semantic_ckpt):
     model = load_checkpoint(semantic_ckpt)
-    lab = Labeller(model, "cpu")
+    lab = Labeller(model, "cpu", refine="none")
     assert lab.second_size == (48, 64)  # 32x48 x 4/3 = 42.7x64, rounded to multiples of 16
     assert lab.settings()["second_size"] == [48, 64]
-    assert Labeller(model, "cpu", tta="bidir").second_scale == 1  # bidir: one pass
+    assert Labeller(model, "cpu", tta="bidir", refine="none").second_scale == 1  # bidir: one pass
 
 
 def test_models_built_for_one_input_size_get_one_pass(tmp_path):
     from test_label_support import save_tiny
 
     model = load_checkpoint(save_tiny(tmp_path / "g.safetensors", head="semantic", merge="global"))
-    assert Labeller(model, "cpu").second_scale == 1
+    assert Labeller(model, "cpu", refine="none").second_scale == 1
     with pytest.raises(UserError, match="any input size"):
-        Labeller(model, "cpu", second_scale=2)
+        Labeller(model, "cpu", second_scale=2, refine="none")

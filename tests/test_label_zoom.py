@@ -82,7 +82,7 @@ def test_refine_matches_a_naive_crop_forward_and_reads_earlier_references(semant
     probs[0, 2, 40:48, 60:72] = 0.9                     # a gripper in the middle
     probs[1, 3, 0:6, 130:144] = 0.8                     # an object in the corner
     probs[2, 2, 10:90, 10:130] = 0.9                    # too large to zoom on
-    lab = Labeller(model, "cpu", zoom=3, thresholds=0.5, second_scale=1)
+    lab = Labeller(model, "cpu", zoom=3, thresholds=0.5, second_scale=1, refine="none")
     t0, refs = 8, [6, 7, 8, 9]                          # frames 8-11; two references in earlier chunks
     with torch.inference_mode():  # as in Labeller.predict
         got = lab._refine_zoom(torch.from_numpy(probs), frames[8:], refs, t0, {6: frames[6], 7: frames[7]}).numpy()
@@ -101,10 +101,10 @@ def test_labeller_zoom_equals_the_first_pass_refined_frame_by_frame(semantic_ckp
     rng = np.random.default_rng(2)
     pos = [0, 1, 2, 3, 3, 3, 3, 4, 5, 6]               # moving, a stop, moving: motion references reach back
     frames = [np.clip(frame(p, *BIG) + rng.normal(0, 2, (*BIG, 3)), 0, 255).astype(np.uint8) for p in pos]
-    base = np.stack([p for _, p in Labeller(model, "cpu", second_scale=1).predict(iter(frames))])
+    base = np.stack([p for _, p in Labeller(model, "cpu", second_scale=1, refine="none").predict(iter(frames))])
     # thresholds that leave a few pixels per frame (the random tiny model's output has no real parts)
     th = {c: float(np.quantile(base[:, i], 0.999)) for i, c in enumerate(model.cfg.classes)}
-    lab = Labeller(model, "cpu", zoom=3, thresholds=th, batch=batch, second_scale=1)
+    lab = Labeller(model, "cpu", zoom=3, thresholds=th, batch=batch, second_scale=1, refine="none")
     got = np.stack([p for _, p in lab.predict(iter(frames))])
     x = torch.stack([lab._prep(f) for f in frames]).float() / 255
     refs = ReferencePicker("motion", gap=2).pick(len(frames), thumbnails(x, 4))
@@ -119,10 +119,10 @@ def test_labeller_zoom_equals_the_first_pass_refined_frame_by_frame(semantic_ckp
 def test_zoom_option_errors_and_settings(semantic_ckpt, motion_ckpt):
     model = load_checkpoint(semantic_ckpt)
     with pytest.raises(UserError, match="--zoom"):
-        Labeller(model, "cpu", zoom=0.5, second_scale=1)
+        Labeller(model, "cpu", zoom=0.5, second_scale=1, refine="none")
     with pytest.raises(UserError, match="bidir"):
-        Labeller(model, "cpu", zoom=2, tta="bidir", second_scale=1)
+        Labeller(model, "cpu", zoom=2, tta="bidir", second_scale=1, refine="none")
     with pytest.raises(UserError, match="non-recurrent"):
-        Labeller(load_checkpoint(motion_ckpt), "cpu", zoom=2, second_scale=1)
-    assert "zoom" not in Labeller(model, "cpu", second_scale=1).settings()
-    assert Labeller(model, "cpu", zoom=2, second_scale=1).settings()["zoom"] == 2.0
+        Labeller(load_checkpoint(motion_ckpt), "cpu", zoom=2, second_scale=1, refine="none")
+    assert "zoom" not in Labeller(model, "cpu", second_scale=1, refine="none").settings()
+    assert Labeller(model, "cpu", zoom=2, second_scale=1, refine="none").settings()["zoom"] == 2.0

@@ -100,7 +100,8 @@ def model_predictor(checkpoint: str | Path | None, device: str = "auto", batch: 
 
     path = checkpoint_path(checkpoint)
     model = load_model(path)
-    labeller = Labeller(model, resolve_device(device), batch=batch)
+    # refine none: the harvest's area and border rules were set on unrefined masks (eval/QUALITY.md rows 34-)
+    labeller = Labeller(model, resolve_device(device), batch=batch, refine="none")
     pick = foreground_channel(labeller.head, labeller.classes)
 
     def predict(frames):

@@ -40,7 +40,8 @@ def add_pass_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
     p.add_argument("--refine", default=None, choices=("none", "edges", "gate", "both"),
                    help=prefix + "refine the probabilities with the frame: edges snaps the outlines to the frame's "
                         "colour edges (a guided filter), gate keeps the parts inside the foreground mask only, both "
-                        "does both (default none)")
+                        "does both (default both; edges for models without a foreground channel; none turns "
+                        "it off)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

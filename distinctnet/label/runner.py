@@ -32,7 +32,7 @@ class TooFewFrames(UserError):
 TTA_MODES = ("none", "flip", "bidir")
 SCALE_CHANNELS = ("foreground", "robot", "distractor")  # the large parts: averaged over the two input sizes
 DEFAULT_SECOND_SCALE = 4 / 3  # eval/QUALITY.md rows 32-: judged on six sets not used to choose it
-DEFAULT_REFINE = "none"
+DEFAULT_REFINE = "both"  # eval/QUALITY.md rows 34-: judged on three sets rendered after the choice
 
 
 class Labeller:
@@ -69,7 +69,7 @@ class Labeller:
                 Default (None): 4/3 (for a 192x336 model, 256x448), or 1 where it does not apply.
             refine: after the passes, refine the probabilities with the frame (``refine.py``): ``edges`` (a guided
                 filter that snaps outlines to colour edges), ``gate`` (parts only inside the foreground mask),
-                ``both`` or ``none``. Default (None): ``DEFAULT_REFINE`` where the model can take it, else ``edges``.
+                ``both`` or ``none``. Default (None): ``both``, or ``edges`` for a model without a foreground channel.
         """
         import torch
 

@@ -8,7 +8,8 @@
 #     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl \
 #     segmentation-models-pytorch==0.6.0 albumentations==2.0.8 albucore==0.0.24 pydantic==2.14.4 \
 #     pydantic_core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5 typing_extensions==4.16.0 \
-#     simsimd==6.5.16 stringzilla==5.3.2 jsonargparse==4.53.0 docstring_parser==0.18.0 typeshed_client==2.15.0
+#     simsimd==6.5.16 stringzilla==5.3.2 jsonargparse==4.53.0 docstring_parser==0.18.0 typeshed_client==2.15.0 \
+#     kornia==0.9.0 kornia_rs==0.2.0
 #   .venv/bin/python -c "import av,cv2,pathlib; d=pathlib.Path('.gpu/sample_frames'); d.mkdir(parents=True); \
 #     [cv2.imwrite(str(d/f'{i:06d}.png'), f.to_ndarray(format='bgr24')) for i,f in \
 #      enumerate(av.open('distinctnet/assets/sample.mp4').decode(video=0))]"
