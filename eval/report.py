@@ -107,6 +107,13 @@ def scores_plot(result: dict, path: str | Path) -> Path | None:
     return atomic_write_figure(path, fig)
 
 
+def _refine_text(mode: str | None) -> str:
+    """The report's words for the labeller's ``--refine`` mode ('' for none)."""
+    edges = "outlines snapped to the frame's colour edges (guided filter)"
+    gate = "parts kept inside the foreground mask only"
+    return {"edges": edges, "gate": gate, "both": f"{edges}, then {gate}"}.get(mode or "", "")
+
+
 def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None, overlays: int = 12) -> Path:
     """Write ``report.md`` with its pictures into ``out_dir``; returns the Markdown path."""
     from .motion_stop import plot as motion_plot
@@ -143,10 +150,7 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
                         if run.get("zoom") else "",
                         f"foreground, robot and distractor averaged with a second pass at {run['second_size'][0]}x"
                         f"{run['second_size'][1]}" if run.get("second_size") else "",
-                        {"edges": "outlines snapped to the frame's colour edges (guided filter)",
-                         "gate": "parts kept inside the foreground mask only",
-                         "both": "outlines snapped to the frame's colour edges (guided filter), then parts kept "
-                                 "inside the foreground mask only"}.get(run.get("refine") or "", "")]
+                        _refine_text(run.get("refine"))]
         if any(settings_run):
             lines.append("- labeller settings: " + "; ".join(x for x in settings_run if x))
     if scores_plot(result, out / "scores.png"):

@@ -37,7 +37,9 @@ def add_pass_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
                    help=prefix + "run the network a second time at S x its input size and average the foreground, "
                         "robot and distractor of both passes (about three times the compute; default 1.333 for "
                         "models that take any input size, 1 with --tta bidir; 1 turns it off)")
-    p.add_argument("--refine", default=None, choices=("none", "edges", "gate", "both"),
+    from .refine import MODES as REFINE_MODES
+
+    p.add_argument("--refine", default=None, choices=REFINE_MODES,
                    help=prefix + "refine the probabilities with the frame: edges snaps the outlines to the frame's "
                         "colour edges (a guided filter), gate keeps the parts inside the foreground mask only, both "
                         "does both (default both; edges for models without a foreground channel; none turns "
