@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # v5 candidate (eval/QUALITY.md rows 36-): the shipped model (v3 + thresholds) continued for 1,200 steps with the
 # whole network trained, on new renders of the six training embodiments (half of them repainted) and composites
-# of them, then the mean of its weights with the shipped model's (a model soup, as v3 and the v4 candidate were
-# made). The soup keeps the shipped model's mask thresholds (training.export takes the first checkpoint's meta).
+# of them, with rendered pairs up to two frames apart (the labeller's --gap 2; v3 and v4 were trained on gap 1),
+# then the mean of its weights with the shipped model's (a model soup, as v3 and the v4 candidate were made). The
+# soup keeps the shipped model's mask thresholds (training.export takes the first checkpoint's meta).
 # The training data of v3 and v4 (data/v3/robots*, data/v4/robots, their composites) are no longer on disk, so the
 # continuation sees only the new renders; the soup with v3 is what keeps v3's fit to them.
 #
@@ -33,7 +34,7 @@ $DN synth composite data/v5/pairs --robots data/v5/robots --objects data/v5/obje
   --model.net.input_size="[192,336]" --model.init_from=$C --model.init_skip=[] --model.freeze=[] \
   --model.dice_weight=0.5 --model.schedule=cosine --model.warmup_steps=50 --trainer.max_steps=1200 \
   --trainer.val_check_interval=400 --trainer.max_epochs=-1 --trainer.check_val_every_n_epoch=null \
-  --trainer.limit_val_batches=25 --data.static_prob=0.15 --seed_everything=5 \
+  --trainer.limit_val_batches=25 --data.static_prob=0.15 --data.max_gap=2 --seed_everything=5 \
   --model.lr.encoder=3.0e-5 --model.lr.merge=5.0e-5 --model.lr.aspp=5.0e-5 --model.lr.decoder=5.0e-5 \
   --trainer.default_root_dir=$RUNS/g/semantic --export=$RUNS/g/semantic.safetensors --ckpt_path=last
 [ -f $RUNS/default-v5.safetensors ] || $PY -m training.export $C $RUNS/default-v5.safetensors \
