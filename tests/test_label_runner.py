@@ -1,14 +1,17 @@
 """The labeller's model runner (pairs, batching, recurrent state, resizing), part mapping and quality."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
 
 from distinctnet.errors import UserError
 from distinctnet.label.parts import plan_parts
-from distinctnet.label.quality import QualityRecorder, part_stats
-from distinctnet.label.runner import Labeller, TooFewFrames
+from distinctnet.label.quality import DEFAULT_REVIEW_MARGIN, QualityRecorder, part_stats, read_quality, review_margins
+from distinctnet.label.runner import Labeller, TooFewFrames, label_recordings
+from distinctnet.layout import VideoWriter
 from distinctnet.modeling import load_checkpoint
 from test_label_support import H, MODEL_SIZE, W, frame, motion_ckpt, one_thread, semantic_ckpt  # noqa: F401
 from test_label_support import naive_pairs
@@ -151,6 +154,45 @@ def test_quality_margins_and_review_flags():
     q.add(1, {"robot": (mask, prob), "object": (np.zeros_like(mask), confident)})
     assert q.review_frames == [1]
     assert q.rows[1]["reason"] == "low-margin:robot" and q.rows[0]["object_margin"] == ""
+
+
+def test_review_margins_per_part():
+    # one margin for all parts overrides the checkpoint's; the checkpoint's per-part margins otherwise, default else
+    assert review_margins(["robot", "object"], 0.3, {"robot": 0.7}) == {"robot": 0.3, "object": 0.3}
+    assert review_margins(["robot", "object"], None, {"object": 0.2}) == {"robot": DEFAULT_REVIEW_MARGIN,
+                                                                          "object": 0.2}
+    assert review_margins(["robot"]) == {"robot": DEFAULT_REVIEW_MARGIN}
+    mask = np.ones((2, 2), bool)
+    weak = np.full((2, 2), 0.7, np.float32)  # margin 0.4
+    q = QualityRecorder(["robot", "object"], review_margin={"robot": 0.6, "object": 0.3})
+    q.add(0, {"robot": (mask, np.full((2, 2), 0.9, np.float32)), "object": (mask, weak)})  # 0.8 >= 0.6, 0.4 >= 0.3
+    q.add(1, {"robot": (mask, weak), "object": (mask, weak)})  # robot 0.4 < 0.6
+    assert q.review_frames == [1] and q.rows[1]["reason"] == "low-margin:robot"
+
+
+def test_labeller_uses_the_checkpoints_review_margins(semantic_ckpt, tmp_path):
+    from distinctnet.modeling.checkpoint import rewrite_meta
+
+    calibrated = tmp_path / "calibrated.safetensors"
+    rewrite_meta(semantic_ckpt, calibrated, {"review_margins": {"robot": 0.0, "arm": 0.0, "gripper": 0.0,
+                                                                "object": 0.0, "distractor": 0.0}})
+    with VideoWriter(tmp_path / "src", "rec") as w:
+        for i in range(3):
+            w.write(frame(i), {})
+    for ckpt, margin, expect in [(calibrated, None, 0.0), (calibrated, 1.0, 1.0), (semantic_ckpt, None, 0.6)]:
+        out = tmp_path / f"out-{expect}-{margin}"
+        label_recordings(tmp_path / "src", out, checkpoint=ckpt, device="cpu", review_margin=margin,
+                         second_scale=1, refine="none")
+        meta = json.loads((out / "meta.json").read_text())["videos"]["rec"]
+        assert set(meta["review_margins"].values()) == {expect}
+        rows = read_quality(out / "quality" / "rec.csv")
+        margins = [float(r[k]) for r in rows for k in r if k.endswith("_margin") and r[k] != ""]
+        low = any(m < expect for m in margins)
+        assert (meta["review_frames"] > 0) == (low or any("flicker" in r["reason"] for r in rows))
+        if expect == 0.0:
+            assert not any("low-margin" in r["reason"] for r in rows)
+        if expect == 1.0:
+            assert meta["review_frames"] == len(rows)  # every margin is below 1
 
 
 def test_quality_flags_flicker():

@@ -4,7 +4,7 @@ import cv2
 import pytest
 
 from distinctnet.layout import PARTS
-from eval.review_flags import frame_rows, main, summarise
+from eval.review_flags import assess, calibrate, frame_rows, main, summarise
 
 
 def _write(root, video, pid, frame, mask):
@@ -39,7 +39,7 @@ def _tree(tmp_path):
 def test_margin_and_iou_per_frame(tmp_path):
     gt, pred = _tree(tmp_path)
     rows = frame_rows(gt, pred)
-    assert rows == [("robot", 0.9, 100.0), ("robot", 0.3, 50.0)]  # empty predictions are not rows
+    assert rows == [("robot", 0.9, 100.0, "v", 0), ("robot", 0.3, 50.0, "v", 1)]  # empty predictions are not rows
     res = summarise(rows, [0.5, 0.95])
     assert list(res) == ["robot"] and res["robot"]["frames"] == 2
     assert res["robot"]["corr_margin_iou"] == pytest.approx(1.0)
@@ -57,3 +57,48 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "00001.png" in err and "missing" in err and "\n" not in err
     assert main(["--data", str(gt), "--pred", str(pred), "--thresholds", "a,b"]) == 1
+
+
+def test_calibrate_picks_the_margin_that_separates_bad_frames():
+    # robot: bad frames (IoU < 50) have margins 0.2-0.4, good ones 0.5-0.9 -> the best margin lies in (0.4, 0.5]
+    rows = [("robot", m, iou, "v", i) for i, (m, iou) in enumerate(
+        [(0.2, 10.0), (0.3, 30.0), (0.4, 45.0), (0.5, 60.0), (0.7, 80.0), (0.9, 95.0)])]
+    # object: all bad -> no margin separates anything, left out (the labeller keeps its default)
+    rows += [("object", 0.5, 10.0, "v", i) for i in range(3)]
+    res = calibrate(rows, bad_iou=50.0, grid=[0.1, 0.3, 0.45, 0.5, 0.8])
+    assert list(res) == ["robot"]
+    r = res["robot"]
+    assert r["margin"] == 0.45  # ties with 0.5 (both flag exactly the 3 bad frames): the smaller margin
+    assert r["recall"] == 1.0 and r["precision"] == 1.0 and r["youden"] == 1.0 and r["flagged_pct"] == 50.0
+    # the naive count for another margin: at 0.8, 5 of 6 flagged, 3 bad among them
+    a = assess(rows, {"robot": 0.8, "object": 0.6}, bad_iou=50.0)
+    assert a["robot"]["flagged_pct"] == pytest.approx(500 / 6) and a["robot"]["precision"] == pytest.approx(0.6)
+    assert a["robot"]["youden"] == pytest.approx(1.0 - 2 / 3)
+    assert a["object"]["flagged_pct"] == 100.0 and a["object"]["youden"] is None  # no good frame
+    # per frame: frames 0-2 carry a bad object and frames 0-2 a bad robot; flagged: robot < 0.8 on 0-4, object 0-2
+    f = a["frame"]
+    assert f["frames"] == 6 and f["bad_pct"] == 50.0 and f["flagged_pct"] == pytest.approx(500 / 6)
+    assert f["recall"] == 1.0
+
+
+def test_cli_calibrate_writes_margins_the_labeller_reads(tmp_path, capsys):
+    from distinctnet.label.runner import Labeller
+    from distinctnet.modeling import DistinctNet, ModelConfig, load_checkpoint, save_checkpoint
+
+    gt, pred = _tree(tmp_path)
+    ckpt = tmp_path / "m.safetensors"
+    save_checkpoint(DistinctNet(ModelConfig(encoder="resnet18", input_size=(64, 64), head="semantic")), ckpt)
+    out = tmp_path / "cal.safetensors"
+    assert main(["--data", str(gt), "--pred", str(pred), "--calibrate", "--bad-iou", "60", "--checkpoint", str(ckpt),
+                 "--write", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    margins = Labeller(load_checkpoint(out), "cpu").review_margins
+    # frame 1 (IoU 50, margin 0.3) is bad, frame 0 (100, 0.9) good: the smallest grid margin above 0.3 flags it alone
+    assert margins == {"robot": 0.35}
+    assert main(["--data", str(gt), "--pred", str(pred), "--margins", str(out)]) == 0
+    assert "robot" in capsys.readouterr().out
+    assert main(["--data", str(gt), "--pred", str(pred), "--margins", str(ckpt)]) == 1
+    assert "no review margins" in capsys.readouterr().err
+    assert main(["--data", str(gt), "--pred", str(pred), "--write", str(out)]) == 1  # --write needs --calibrate
+    assert main(["--data", str(gt), "--data", str(gt), "--pred", str(pred)]) == 1
+    assert "in pairs" in capsys.readouterr().err

@@ -80,7 +80,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="probability threshold for the masks of all parts (default: the checkpoint's calibrated "
                         "per-part thresholds, else 0.5)")
     p.add_argument("--review-margin", type=float, default=None,
-                   help="flag a frame for review when a part's mean margin |p-0.5|*2 is below this (0.6)")
+                   help="flag a frame for review when a part's mean margin |p-0.5|*2 is below this, for all parts "
+                        "(default: the checkpoint's calibrated per-part margins, else 0.6)")
     p.add_argument("--write-workers", type=int, default=None, metavar="N",
                    help="threads that encode and write the image and mask files (default: min(8, CPU cores))")
     p.add_argument("--jpeg-quality", type=int, default=95, help="quality of the image/ JPGs (95)")
@@ -105,10 +106,8 @@ def run(args) -> int:
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from ..errors import UserError
-    from .quality import DEFAULT_REVIEW_MARGIN
-
-    if args.review_margin is None:
-        args.review_margin = DEFAULT_REVIEW_MARGIN
+    if args.review_margin is not None and not 0.0 <= args.review_margin <= 1.0:
+        raise UserError("--review-margin must be between 0 and 1")
     if args.batch < 1:
         raise UserError("--batch must be at least 1")
     if args.threshold is not None and not 0.0 < args.threshold < 1.0:

@@ -22,7 +22,7 @@ from ..layout import VideoWriter, is_finished, read_meta
 from .exports import FORMATS, export_video, remove_export
 from .frames import prefetch
 from .parts import plan_parts
-from .quality import DEFAULT_REVIEW_MARGIN, QualityRecorder
+from .quality import QualityRecorder, review_margins
 from .readers import Source
 
 log = logging.getLogger("distinctnet.label")
@@ -33,7 +33,7 @@ class LabelOptions:
     out: Path
     exports: list[str] = field(default_factory=list)
     overwrite: bool = False
-    review_margin: float = DEFAULT_REVIEW_MARGIN
+    review_margin: float | None = None  # one for all parts; None: the checkpoint's calibrated ones, else the default
     jpeg_quality: int = 95
     fps: float = 15.0
     progress: bool = True
@@ -146,13 +146,15 @@ def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
     root = Path(opts.out)
     skipped: list[int] = []
     motion_only = plan.annotated == ["foreground"]
-    quality = QualityRecorder(list(plan.channels) if motion_only else plan.annotated, opts.review_margin,
-                              {"robot": "foreground"} if motion_only else None)
+    parts = list(plan.channels) if motion_only else plan.annotated
+    margins = review_margins(parts, opts.review_margin, getattr(labeller, "review_margins", None))
+    quality = QualityRecorder(parts, margins, {"robot": "foreground"} if motion_only else None)
     extra = {"input_kind": src.kind, **({"topic": src.topic} if src.topic else {}),
              **({"video": src.video} if src.video else {}),
              "labelled_by": "distinctnet label", "checkpoint": opts.checkpoint,
              "checkpoint_sha256": opts.checkpoint_sha256, "model_head": labeller.head,
              "model_classes": list(labeller.classes), "thresholds": dict(labeller.thresholds),
+             "review_margins": margins,
              **({"labeller": opts.settings} if opts.settings else {}), **plan.meta}
     writer = VideoWriter(root, src.name, annotated_parts=plan.annotated, source=str(Path(src.path).resolve()),
                          extra=extra, quality=opts.jpeg_quality)

@@ -1,8 +1,14 @@
 """Per-frame quality: for each predicted part the area (fraction of the frame) and the mean sigmoid margin
 |p - 0.5| * 2 inside the predicted mask (1 = fully confident, 0 = coin flip). A frame is flagged for human
-review when a non-empty part's margin falls below ``review_margin`` (reason ``low-margin:PART``), or when a
+review when a non-empty part's margin falls below its review margin (reason ``low-margin:PART``), or when a
 part's area jumps against both neighbouring frames (flicker: the part appears, vanishes or changes size by
 more than half for one frame; reason ``flicker:PART``). ``quality/{video}.csv`` lists them.
+
+The review margins are per part: ``--review-margin`` (one for all parts), else the checkpoint's calibrated ones
+(``meta["review_margins"]``, written by ``python -m eval.review_flags --calibrate --write``: per part the margin
+that best separates frames with a bad mask from good ones on held-out recordings), else 0.6. Small parts (gripper,
+object) have lower margins than the robot even where their masks are good, so one margin for all flags every
+frame for them.
 """
 from __future__ import annotations
 
@@ -15,6 +21,16 @@ import numpy as np
 from ..io import atomic_write_bytes
 
 DEFAULT_REVIEW_MARGIN = 0.6
+
+
+def review_margins(parts: list[str], override: float | None = None, calibrated: dict | None = None
+                   ) -> dict[str, float]:
+    """Each part's review margin: ``override`` for all, else ``calibrated[part]`` (a checkpoint's
+    ``meta["review_margins"]``; parts it lacks get the default), else :data:`DEFAULT_REVIEW_MARGIN`."""
+    if override is not None:
+        return {p: float(override) for p in parts}
+    calibrated = calibrated or {}
+    return {p: float(calibrated.get(p, DEFAULT_REVIEW_MARGIN)) for p in parts}
 #: flicker: the area differs from both neighbours by more than this fraction of the larger area, and by more
 #: than FLICKER_MIN_AREA of the frame
 FLICKER_CHANGE = 0.5
@@ -30,11 +46,13 @@ def part_stats(mask: np.ndarray, prob: np.ndarray) -> tuple[float, float]:
 
 
 class QualityRecorder:
-    def __init__(self, parts: list[str], review_margin: float = DEFAULT_REVIEW_MARGIN,
+    def __init__(self, parts: list[str], review_margin: float | dict[str, float] = DEFAULT_REVIEW_MARGIN,
                  labels: dict[str, str] | None = None):
+        """``review_margin``: one for all parts, or per part (see :func:`review_margins`)."""
         self.parts = list(parts)
         self.labels = {p: (labels or {}).get(p, p) for p in self.parts}  # part -> column prefix
-        self.review_margin = float(review_margin)
+        self.review_margin = (review_margins(self.parts, calibrated=review_margin) if isinstance(review_margin, dict)
+                              else review_margins(self.parts, float(review_margin)))
         self.rows: list[dict] = []
 
     def add(self, frame: int, split: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
@@ -51,7 +69,7 @@ class QualityRecorder:
             col = self.labels[part]
             row[f"{col}_area"] = round(area, 6)
             row[f"{col}_margin"] = "" if np.isnan(margin) else round(margin, 4)
-            if area > 0 and margin < self.review_margin:
+            if area > 0 and margin < self.review_margin[part]:
                 low.append(col)
         row["review"] = int(bool(low))
         row["reason"] = " ".join(f"low-margin:{p}" for p in low)

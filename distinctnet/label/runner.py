@@ -120,8 +120,10 @@ class Labeller:
         self.input_size = tuple(input_size) if input_size else tuple(self.cfg.input_size)
         if len(self.input_size) != 2 or min(self.input_size) < 32:
             raise UserError(f"--input-size: {self.input_size} is not a size HxW of at least 32x32")
-        self.thresholds = class_thresholds(self.classes, thresholds,
-                                           (getattr(model, "meta", None) or {}).get("thresholds"))
+        meta = getattr(model, "meta", None) or {}
+        self.thresholds = class_thresholds(self.classes, thresholds, meta.get("thresholds"))
+        #: the checkpoint's calibrated review margins per part (``python -m eval.review_flags --calibrate``)
+        self.review_margins: dict[str, float] = dict(meta.get("review_margins") or {})
         self.clean = float(clean)
         self.zoom = zoom
         self.second_scale = second_scale
@@ -366,11 +368,13 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      write_workers: int | None = None, tta: str = "none",
                      input_size: tuple[int, int] | None = None, threshold: float | None = None,
                      clean: float = 0.0, reference: str | None = None, gap: int | None = None,
-                     zoom: float = 0.0, second_scale: float | None = None, refine: str | None = None) -> dict:
+                     zoom: float = 0.0, second_scale: float | None = None, refine: str | None = None,
+                     review_margin: float | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
     "labelled", "skipped", "thresholds", "reference", "gap", "zoom", "second_size", "refine"}`` (``second_size`` None
-    with one pass); raises UserError when a video fails (the others are labelled)."""
+    with one pass); raises UserError when a video fails (the others are labelled). ``review_margin``: one review
+    margin for all parts (default: the checkpoint's calibrated ones, else 0.6)."""
     import time
     from pathlib import Path
 
@@ -389,7 +393,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                         reference=reference, gap=gap, zoom=zoom, second_scale=second_scale, refine=refine)
     opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
                         checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt), settings=labeller.settings(),
-                        write_workers=default_write_workers(write_workers))
+                        write_workers=default_write_workers(write_workers), review_margin=review_margin)
     t0 = time.perf_counter()
     summary = label_sources(sources, labeller, opts)
     seconds = time.perf_counter() - t0
