@@ -101,6 +101,8 @@ def parameter_count(checkpoint: str) -> int | None:
 
 
 def print_summary(result: dict) -> None:
+    from .review_flags import pct
+
     def f(v):
         return "   -" if v is None else f"{v:5.1f}"
 
@@ -111,6 +113,9 @@ def print_summary(result: dict) -> None:
         if r["videos"]:
             print(f"motion stop {p}: kept after {result['motion_stop']['kept_after']} static frames "
                   f"{f(r['kept'])} % ({len(r['videos'])} videos)")
+    if (rv := result.get("review")) and (fr := rv["parts"].get("frame")):
+        print(f"review flags: {fr['flagged_pct']:.0f}% of {fr['frames']} frames flagged; {fr['bad_pct']:.0f}% have a "
+              f"part with IoU < {rv['bad_iou']:g}; precision {pct(fr['precision'])}, recall {pct(fr['recall'])}")
     if result.get("run"):
         r = result["run"]
         print(f"labeller: {r['pairs']} pairs in {r['seconds']:.1f} s = {r['pairs_per_s'] or 0:.2f} pairs/s, "
@@ -152,6 +157,10 @@ def run(args: argparse.Namespace) -> int:
                        skip_first_and_last=args.skip_first_and_last, worst_k=args.worst,
                        videos=args.videos, progress=not args.quiet, workers=args.workers)
         result["run"] = run_info
+        from .review_flags import review_section
+
+        if review := review_section(args.data, pred, [v["video"] for v in result["videos"]]):
+            result["review"] = review
         if run_info and tmp:
             run_info["pred_root"] = None  # removed below
         if args.json:

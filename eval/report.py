@@ -196,6 +196,21 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
     else:
         lines.append("No video with a usable motion stop (`static_from`).")
 
+    if rv := result.get("review"):
+        from .review_flags import pct
+
+        lines += ["", "## Review flags", "",
+                  f"How the labeller's review flag (a part's mean confidence margin below its review margin, "
+                  f"margins from the {rv['margins_from']}) finds the frames whose mask is bad (IoU < "
+                  f"{rv['bad_iou']:g}); frames where a part is predicted non-empty. Precision: share of flagged "
+                  f"frames that are bad; recall: share of bad frames flagged; frame: flagged when any part is, bad "
+                  f"when any part is.", "",
+                  "| part | margin | frames | bad | flagged | precision | recall |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for p, r in rv["parts"].items():
+            m = "any part" if r["margin"] is None else f"{r['margin']:.2f}"
+            lines.append(f"| {p} | {m} | {r['frames']} | {r['bad_pct']:.0f}% | {r['flagged_pct']:.0f}% | "
+                         f"{pct(r['precision'])} | {pct(r['recall'])} |")
+
     lines += ["", "## Worst frames", "",
               "Frame score = mean of the frame's own IoUs over its scored classes (background left out). "
               "Overlays: green = correct, red = false positive, blue = missed; white = GT contour, "

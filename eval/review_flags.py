@@ -37,9 +37,10 @@ BAD_IOU = 50.0
 GRID = [round(0.05 * k, 2) for k in range(1, 20)]
 
 
-def frame_rows(gt: Path, pred: Path) -> list[tuple[str, float, float, str, int]]:
-    """(part, margin, IoU in percent, video, frame) for every frame and part the labeller predicted non-empty."""
-    csvs = sorted((pred / "quality").glob("*.csv"))
+def frame_rows(gt: Path, pred: Path, videos: list[str] | None = None) -> list[tuple[str, float, float, str, int]]:
+    """(part, margin, IoU in percent, video, frame) for every frame and part the labeller predicted non-empty
+    (of ``videos`` only, when given)."""
+    csvs = sorted(q for q in (pred / "quality").glob("*.csv") if videos is None or q.stem in videos)
     if not csvs:
         raise fail(pred / "quality", "no quality/*.csv here: pass the tree `distinctnet label` or "
                                      "`distinctnet eval --out` wrote")
@@ -93,12 +94,14 @@ def _rates(flagged: np.ndarray, bad: np.ndarray) -> dict:
             "youden": None if recall is None or false_alarm is None else recall - false_alarm}
 
 
-def calibrate(rows, bad_iou: float = BAD_IOU, grid: list[float] = GRID) -> dict:
+def calibrate(rows, bad_iou: float = BAD_IOU, grid: list[float] = GRID, parts: list[str] | None = None) -> dict:
     """Per part, the margin of ``grid`` with the largest Youden index for "IoU < bad_iou" (ties: the smaller
     margin, fewer flags), with its rates. Parts whose frames are all good or all bad are left out (no margin
-    separates them; the labeller then keeps its default for them)."""
+    separates them; the labeller then keeps its default for them), as are parts not in ``parts`` when given."""
     out = {}
     for name in PARTS.values():
+        if parts is not None and name not in parts:
+            continue
         m = np.array([r[1] for r in rows if r[0] == name])
         bad = np.array([r[2] < bad_iou for r in rows if r[0] == name])
         if len(m) == 0 or bad.all() or not bad.any():
@@ -134,7 +137,7 @@ def assess(rows, margins: dict[str, float], bad_iou: float = BAD_IOU, default: f
     return out
 
 
-def _pct(x) -> str:
+def pct(x) -> str:
     return "–" if x is None else f"{100 * x:.0f}%"
 
 
@@ -144,7 +147,7 @@ def print_rates(res: dict) -> None:
         t = "any" if r["margin"] is None else f"{r['margin']:.2f}"
         y = "–" if r["youden"] is None else f"{r['youden']:.2f}"
         print(f"{name:11s} {t:>6s} {r['frames']:7d} {r['bad_pct']:4.0f}% {r['flagged_pct']:7.0f}% "
-              f"{_pct(r['precision']):>10s} {_pct(r['recall']):>7s} {y:>7s}")
+              f"{pct(r['precision']):>10s} {pct(r['recall']):>7s} {y:>7s}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--thresholds", default="0.3,0.4,0.5,0.6", help="margin thresholds to tabulate")
     p.add_argument("--calibrate", action="store_true",
                    help="choose per part the margin that best flags the frames with IoU below --bad-iou")
+    p.add_argument("--parts", metavar="LIST", help="with --calibrate: calibrate only these parts (comma-separated; "
+                                                   "the others keep the labeller's default)")
     p.add_argument("--bad-iou", type=float, default=BAD_IOU, help=f"a mask is bad below this IoU (%%, {BAD_IOU:g})")
     p.add_argument("--checkpoint", type=Path, help="with --write: the checkpoint to copy")
     p.add_argument("--write", type=Path, metavar="OUT", help="with --calibrate: copy --checkpoint to OUT with "
@@ -183,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
                                          "--write)")
             res = assess(rows, margins, args.bad_iou)
         elif args.calibrate:
-            res = calibrate(rows, args.bad_iou)
+            parts = [x.strip() for x in args.parts.split(",") if x.strip()] if args.parts else None
+            if parts and (unknown := sorted(set(parts) - set(PARTS.values()))):
+                raise UserError(f"--parts: unknown part(s) {', '.join(unknown)}; known: {', '.join(PARTS.values())}")
+            res = calibrate(rows, args.bad_iou, parts=parts)
         else:
             res = summarise(rows, ths)
         if args.write:
@@ -214,6 +222,24 @@ def main(argv: list[str] | None = None) -> int:
 
         atomic_write_json(args.json, res)
     return 0
+
+
+def review_section(gt: Path, pred: Path, videos: list[str] | None = None, bad_iou: float = BAD_IOU) -> dict | None:
+    """``distinctnet eval``'s ``review`` section: how the labeller's review margins (those recorded in the
+    prediction's meta, else the default) flag the scored frames; None when the tree has no quality/ files (not
+    written by ``distinctnet label``)."""
+    import json
+
+    pred = Path(pred)
+    if not any((pred / "quality").glob("*.csv")):
+        return None
+    try:
+        videos = json.loads((pred / "meta.json").read_text()).get("videos", {})
+    except (OSError, ValueError):
+        videos = {}
+    margins = next((v["review_margins"] for v in videos.values() if v.get("review_margins")), {})
+    return {"bad_iou": bad_iou, "margins_from": "prediction meta" if margins else "default",
+            "parts": assess(frame_rows(Path(gt), pred, videos), margins, bad_iou)}
 
 
 def _labeller_settings(preds: list[Path]) -> list:

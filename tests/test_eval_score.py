@@ -297,3 +297,41 @@ def test_meta_without_annotated_parts_scores_all_parts(tmp_path):
     r = score(tmp_path / "gt", tmp_path / "pred", progress=False)
     assert r["videos"][0]["annotated_parts"] == ["arm", "gripper", "robot", "object", "distractor"]
     assert r["iou"]["foreground"]["iou"] == 100.0
+
+
+def test_eval_reports_how_the_review_flags_find_bad_frames(trees, tmp_path, tiny_checkpoint, capsys):
+    """eval's review section against a naive count over the labeller's quality files and the GT masks."""
+    import csv
+
+    import cv2
+
+    from distinctnet.cli import main
+    from distinctnet.layout import PARTS
+
+    gt, _, _ = trees
+    ckpt, _ = tiny_checkpoint
+    out_json, pred = tmp_path / "s.json", tmp_path / "pred"
+    assert main(["eval", "--data", str(gt), "--checkpoint", str(ckpt), "--device", "cpu", "--json", str(out_json),
+                 "--out", str(pred), "--quiet", "--report", str(tmp_path / "rep")]) == 0
+    rv = json.loads(out_json.read_text())["review"]
+    assert rv["margins_from"] == "prediction meta" and rv["bad_iou"] == 50  # the labeller records the margins used
+    assert {r["margin"] for k, r in rv["parts"].items() if k != "frame"} == {0.6}  # no calibrated ones: default
+    frames = {}  # (video, frame) -> (flagged, bad)
+    for q in sorted((pred / "quality").glob("*.csv")):
+        for row in csv.DictReader(open(q)):
+            for pid, name in PARTS.items():
+                if row.get(f"{name}_margin", "") == "":
+                    continue
+                p = cv2.imread(str(pred / "mask" / q.stem / pid / f"{int(row['frame']):05d}.png"), 0) > 0
+                g = cv2.imread(str(gt / "mask" / q.stem / pid / f"{int(row['frame']):05d}.png"), 0) > 0
+                union = (p | g).sum()
+                iou = 100.0 * (p & g).sum() / union if union else 100.0
+                k = (q.stem, int(row["frame"]))
+                f, b = frames.get(k, (False, False))
+                frames[k] = (f or float(row[f"{name}_margin"]) < 0.6, b or iou < 50)
+    fr = rv["parts"]["frame"]
+    assert fr["frames"] == len(frames)
+    assert fr["flagged_pct"] == pytest.approx(100 * np.mean([f for f, _ in frames.values()]))
+    assert fr["bad_pct"] == pytest.approx(100 * np.mean([b for _, b in frames.values()]))
+    assert "review flags:" in capsys.readouterr().out
+    assert "## Review flags" in (tmp_path / "rep" / "report.md").read_text()

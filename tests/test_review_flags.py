@@ -67,6 +67,7 @@ def test_calibrate_picks_the_margin_that_separates_bad_frames():
     rows += [("object", 0.5, 10.0, "v", i) for i in range(3)]
     res = calibrate(rows, bad_iou=50.0, grid=[0.1, 0.3, 0.45, 0.5, 0.8])
     assert list(res) == ["robot"]
+    assert calibrate(rows, bad_iou=50.0, grid=[0.1, 0.45], parts=["object"]) == {}  # only the parts asked for
     r = res["robot"]
     assert r["margin"] == 0.45  # ties with 0.5 (both flag exactly the 3 bad frames): the smaller margin
     assert r["recall"] == 1.0 and r["precision"] == 1.0 and r["youden"] == 1.0 and r["flagged_pct"] == 50.0
