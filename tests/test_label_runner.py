@@ -168,6 +168,7 @@ def test_review_margins_per_part():
     q.add(0, {"robot": (mask, np.full((2, 2), 0.9, np.float32)), "object": (mask, weak)})  # 0.8 >= 0.6, 0.4 >= 0.3
     q.add(1, {"robot": (mask, weak), "object": (mask, weak)})  # robot 0.4 < 0.6
     assert q.review_frames == [1] and q.rows[1]["reason"] == "low-margin:robot"
+    assert q.review_reasons() == {"low-margin:robot": 1}
 
 
 def test_labeller_uses_the_checkpoints_review_margins(semantic_ckpt, tmp_path):
@@ -193,6 +194,11 @@ def test_labeller_uses_the_checkpoints_review_margins(semantic_ckpt, tmp_path):
             assert not any("low-margin" in r["reason"] for r in rows)
         if expect == 1.0:
             assert meta["review_frames"] == len(rows)  # every margin is below 1
+        counted = {}
+        for r in rows:
+            for reason in r["reason"].split():
+                counted[reason] = counted.get(reason, 0) + 1
+        assert meta["review_reasons"] == counted
 
 
 def test_quality_flags_flicker():
@@ -206,6 +212,7 @@ def test_quality_flags_flicker():
     q.flag_flicker()
     assert q.review_frames == [2, 6]
     assert q.rows[6]["reason"] == "flicker:robot"
+    assert q.review_reasons() == {"flicker:robot": 2}
 
 
 def test_compiled_labeller_gives_the_same_probabilities(semantic_ckpt):

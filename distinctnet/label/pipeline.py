@@ -186,7 +186,7 @@ def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
     writer.frames = n
     quality.write(root / "quality" / f"{src.name}.csv")
     writer.extra.update({"skipped_inputs": skipped, "review_frames": len(quality.review_frames),
-                         "quality": f"quality/{src.name}.csv"})
+                         "review_reasons": quality.review_reasons(), "quality": f"quality/{src.name}.csv"})
     writer.finish()
     return writer.frames
 
@@ -229,10 +229,14 @@ def label_sources(sources: list[Source], labeller, opts: LabelOptions) -> Summar
                 n = label_video(src, labeller, opts, plan)
                 summary.frames += n
                 summary.labelled.append(src.name)
-                review = read_meta(root)["videos"][src.name].get("review_frames", 0)
+                done = read_meta(root)["videos"][src.name]
+                review = done.get("review_frames", 0)
                 summary.review += review
                 if opts.progress:
-                    log.info("%s: %d frames labelled, %d flagged for review", src.name, n, review)
+                    why = ", ".join(f"{k} {v}" for k, v in sorted(done.get("review_reasons", {}).items(),
+                                                                  key=lambda kv: -kv[1]))
+                    log.info("%s: %d frames labelled, %d flagged for review%s", src.name, n, review,
+                             f" ({why})" if why else "")
         except UserError as e:
             if len(sources) > 1:  # a single input's error is the command's error line
                 log.error("%s", e)

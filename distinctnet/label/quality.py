@@ -75,6 +75,14 @@ class QualityRecorder:
         row["reason"] = " ".join(f"low-margin:{p}" for p in low)
         return row
 
+    def review_reasons(self) -> dict[str, int]:
+        """Frames flagged per part and reason kind, e.g. {"low-margin:object": 38, "flicker:robot": 2}."""
+        counts: dict[str, int] = {}
+        for r in self.rows:
+            for reason in str(r.get("reason") or "").split():
+                counts[reason] = counts.get(reason, 0) + 1
+        return counts
+
     @property
     def review_frames(self) -> list[int]:
         return [r["frame"] for r in self.rows if r["review"]]
