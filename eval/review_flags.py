@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from distinctnet.errors import UserError, fail
-from distinctnet.layout import PARTS, Recording
+from distinctnet.layout import PARTS, Recording, read_meta
 
 from .metrics import confusion, iou_from_counts
 
@@ -228,32 +228,18 @@ def review_section(gt: Path, pred: Path, videos: list[str] | None = None, bad_io
     """``distinctnet eval``'s ``review`` section: how the labeller's review margins (those recorded in the
     prediction's meta, else the default) flag the scored frames; None when the tree has no quality/ files (not
     written by ``distinctnet label``)."""
-    import json
-
     pred = Path(pred)
     if not any((pred / "quality").glob("*.csv")):
         return None
-    try:
-        videos = json.loads((pred / "meta.json").read_text()).get("videos", {})
-    except (OSError, ValueError):
-        videos = {}
-    margins = next((v["review_margins"] for v in videos.values() if v.get("review_margins")), {})
+    margins = next((v["review_margins"] for v in read_meta(pred)["videos"].values() if v.get("review_margins")), {})
     return {"bad_iou": bad_iou, "margins_from": "prediction meta" if margins else "default",
             "parts": assess(frame_rows(Path(gt), pred, videos), margins, bad_iou)}
 
 
 def _labeller_settings(preds: list[Path]) -> list:
     """The labeller settings recorded in each prediction tree's meta (what the margins were measured with)."""
-    import json
-
-    out = []
-    for pred in preds:
-        try:
-            videos = json.loads((pred / "meta.json").read_text()).get("videos", {})
-        except (OSError, ValueError):
-            videos = {}
-        out.append(next((v.get("labeller") for v in videos.values() if v.get("labeller")), None))
-    return out
+    return [next((v["labeller"] for v in read_meta(pred)["videos"].values() if v.get("labeller")), None)
+            for pred in preds]
 
 
 if __name__ == "__main__":

@@ -335,3 +335,9 @@ def test_eval_reports_how_the_review_flags_find_bad_frames(trees, tmp_path, tiny
     assert fr["bad_pct"] == pytest.approx(100 * np.mean([b for _, b in frames.values()]))
     assert "review flags:" in capsys.readouterr().out
     assert "## Review flags" in (tmp_path / "rep" / "report.md").read_text()
+    # --videos: the review section counts the scored videos' frames only
+    first = sorted({v for v, _ in frames})[0]
+    assert main(["eval", "--data", str(gt), "--pred", str(pred), "--videos", first, "--json", str(out_json),
+                 "--quiet"]) == 0
+    fr = json.loads(out_json.read_text())["review"]["parts"]["frame"]
+    assert fr["frames"] == sum(v == first for v, _ in frames)

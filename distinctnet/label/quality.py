@@ -22,6 +22,11 @@ from ..io import atomic_write_bytes
 
 DEFAULT_REVIEW_MARGIN = 0.6
 
+#: flicker: the area differs from both neighbours by more than this fraction of the larger area, and by more
+#: than FLICKER_MIN_AREA of the frame
+FLICKER_CHANGE = 0.5
+FLICKER_MIN_AREA = 0.002
+
 
 def review_margins(parts: list[str], override: float | None = None, calibrated: dict | None = None
                    ) -> dict[str, float]:
@@ -31,10 +36,6 @@ def review_margins(parts: list[str], override: float | None = None, calibrated: 
         return {p: float(override) for p in parts}
     calibrated = calibrated or {}
     return {p: float(calibrated.get(p, DEFAULT_REVIEW_MARGIN)) for p in parts}
-#: flicker: the area differs from both neighbours by more than this fraction of the larger area, and by more
-#: than FLICKER_MIN_AREA of the frame
-FLICKER_CHANGE = 0.5
-FLICKER_MIN_AREA = 0.002
 
 
 def part_stats(mask: np.ndarray, prob: np.ndarray) -> tuple[float, float]:

@@ -133,9 +133,7 @@ class Labeller:
         if zoom and not self._zoom_channels:
             raise UserError(f"--zoom needs a model with a gripper or object channel; this one has {', '.join(self.classes)}")
         if refine is None:
-            refine = DEFAULT_REFINE
-            if refine in ("gate", "both") and not can_gate(self.classes):
-                refine = "edges" if refine == "both" else "none"
+            refine = DEFAULT_REFINE if can_gate(self.classes) else "edges"
         self.refine = check_refine(refine, self.classes)
         self._encode = _compiled(self.model.encode) if compile else self.model.encode
         self._decode = _compiled(self.model.decode) if compile else self.model.decode
