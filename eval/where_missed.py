@@ -1,0 +1,128 @@
+"""Where does the labeller lose a part? Pooled IoU of one part (default: the robot) per embodiment and phase of
+the video, and how much of what it misses lies in pixels the part covers in every frame (a base or a link that
+never moves, which only the part's look can give away: a motion cue cannot).
+
+    distinctnet eval --data GT --checkpoint C --out PRED       # keeps the labeller's masks
+    python -m eval.where_missed --data GT --pred PRED [--data GT2 --pred PRED2 ...] [--part robot] [--json F]
+
+Embodiment = the video name up to its first ``_`` (the renderer's ``{robot}_s{seed}_{k}``). Phases: ``start``
+(the first ``--start`` frames), ``moving`` (up to ``static_from``), ``still`` (from ``static_from`` on). IoU is
+pooled over the pixels of all frames in a group (as ``distinctnet eval`` pools per video, here per group).
+``never-moving`` = the pixels inside the part's ground-truth mask in every frame of the video.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from distinctnet.errors import UserError, fail
+from distinctnet.layout import PART_NAMES, Recording
+
+
+def phase(frame: int, static_from: int | None, start: int) -> str:
+    if frame < start:
+        return "start"
+    if static_from is None or frame < static_from:
+        return "moving"
+    return "still"
+
+
+def analyse(pairs: list[tuple[Path, Path]], part: str = "robot", start: int = 3) -> dict:
+    """{embodiment: {"iou": {phase: IoU %}, "never_moving_share": % of the GT pixels that never move,
+    "never_moving_missed": % of those missed, "missed_share_never_moving": % of all missed pixels that lie there,
+    "missed": % of all GT pixels missed, "videos": n}} plus "all" pooled over embodiments."""
+    tp, union = defaultdict(int), defaultdict(int)
+    px = defaultdict(lambda: np.zeros(4, dtype=np.int64))  # gt, gt never moving, missed never moving, missed
+    nvid = defaultdict(int)
+    for gt_root, pred_root in pairs:
+        gt, pred = Recording(gt_root), Recording(pred_root)
+        for video in gt.videos:
+            vm = gt.video_meta(video)
+            if part not in vm.get("annotated_parts", PART_NAMES):
+                continue
+            if video not in pred.meta["videos"]:
+                raise fail(pred_root, f"no video {video} here (it is in {gt_root})")
+            emb = video.split("_")[0]
+            n, sf = int(vm["frames"]), vm.get("static_from")
+            g = np.stack([gt.read_mask(video, part, f) for f in range(n)])
+            p = np.stack([pred.read_mask(video, part, f) for f in range(n)])
+            if g.shape != p.shape:
+                raise fail(pred.mask_path(video, part, 0), f"masks are {p.shape[1:]}, the ground truth's {g.shape[1:]}")
+            for f in range(n):
+                for key in ((emb, phase(f, sf, start)), ("all", phase(f, sf, start)), (emb, "all"), ("all", "all")):
+                    tp[key] += int((g[f] & p[f]).sum())
+                    union[key] += int((g[f] | p[f]).sum())
+            never = g.all(axis=0)[None]
+            missed = g & ~p
+            counts = np.array([g.sum(), (g & never).sum(), (missed & never).sum(), missed.sum()])
+            px[emb] += counts
+            px["all"] += counts
+            nvid[emb] += 1
+            nvid["all"] += 1
+    if not nvid:
+        raise UserError(f"no video with part {part!r} annotated in {', '.join(str(g) for g, _ in pairs)}")
+
+    def pct(a, b):
+        return round(100.0 * float(a) / float(b), 2) if b else None
+
+    out = {}
+    for emb in sorted(nvid, key=lambda e: (e == "all", e)):
+        g, gn, mn, m = px[emb]
+        out[emb] = {
+            "videos": nvid[emb],
+            "iou": {ph: pct(tp[(emb, ph)], union[(emb, ph)]) for ph in ("start", "moving", "still", "all")
+                    if (emb, ph) in union},
+            "never_moving_share": pct(gn, g),
+            "never_moving_missed": pct(mn, gn),
+            "missed_share_never_moving": pct(mn, m),
+            "missed": pct(m, g),
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m eval.where_missed", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", action="append", required=True, type=Path, help="ground-truth tree (repeatable)")
+    ap.add_argument("--pred", action="append", required=True, type=Path,
+                    help="the labeller's tree for the --data of the same position (repeatable)")
+    ap.add_argument("--part", default="robot", choices=PART_NAMES)
+    ap.add_argument("--start", type=int, default=3, help="frames counted as the video's start (default 3)")
+    ap.add_argument("--json", type=Path, help="write the figures here")
+    args = ap.parse_args(argv)
+    try:
+        if len(args.data) != len(args.pred):
+            raise UserError(f"--data given {len(args.data)} times, --pred {len(args.pred)}: pass them in pairs")
+        res = analyse(list(zip(args.data, args.pred)), args.part, args.start)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+    def f(x):
+        return "   -" if x is None else f"{x:5.1f}"
+
+    print(f"{args.part} IoU by embodiment and phase; missed pixels in parts that never move")
+    print(f"{'embodiment':12s} {'videos':>6s} {'start':>6s} {'moving':>6s} {'still':>6s} {'all':>6s}   "
+          f"{'missed':>6s} {'static':>6s} {'st.miss':>7s} {'of miss':>7s}")
+    for emb, r in res.items():
+        i = r["iou"]
+        print(f"{emb:12s} {r['videos']:6d} " + " ".join(f(i.get(ph)).rjust(6) for ph in ("start", "moving", "still", "all"))
+              + f"   {f(r['missed']).rjust(6)} {f(r['never_moving_share']).rjust(6)} "
+              f"{f(r['never_moving_missed']).rjust(7)} {f(r['missed_share_never_moving']).rjust(7)}")
+    print("missed: % of GT pixels missed; static: % of GT pixels that never move; st.miss: % of those missed; "
+          "of miss: % of all missed pixels that never move")
+    if args.json:
+        from distinctnet.io import atomic_write_json
+
+        atomic_write_json(args.json, {"part": args.part, "start": args.start,
+                                      "data": [str(d) for d in args.data], "pred": [str(p) for p in args.pred],
+                                      "embodiments": res})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""eval.where_missed: per-embodiment, per-phase IoU and the missed pixels in parts that never move, on a hand-made
+pair of trees checked against a naive per-pixel count."""
+import json
+
+import numpy as np
+import pytest
+
+from distinctnet.layout import VideoWriter
+from eval.where_missed import analyse, main, phase
+
+H, W, N = 12, 32, 6
+
+
+def _gt_mask(f):
+    m = np.zeros((H, W), bool)
+    m[8:12, 2:6] = True  # a base that never moves: 16 px
+    m[2:6, 2 + 4 * f:6 + 4 * f] = True  # a link that moves right 4 px (its width) per frame: 16 px
+    return m
+
+
+def _pred_mask(f, miss_base):
+    m = np.zeros((H, W), bool)
+    if not miss_base:
+        m[8:12, 2:6] = True
+    m[2:6, 2 + 4 * f:6 + 4 * f] = True
+    m[0, 0] = True  # one false positive per frame
+    return m
+
+
+def _trees(tmp_path):
+    gt, pred = tmp_path / "gt", tmp_path / "pred"
+    for video, miss_base in (("jaco_s1_00000", True), ("xarm_s1_00000", False)):
+        with VideoWriter(gt, video, static_from=4) as w:
+            for f in range(N):
+                w.write(None, {"robot": _gt_mask(min(f, 3))})
+        with VideoWriter(pred, video) as w:
+            for f in range(N):
+                w.write(None, {"robot": _pred_mask(min(f, 3), miss_base)})
+    return gt, pred
+
+
+def _naive_iou(pairs):
+    tp = sum((g & p).sum() for g, p in pairs)
+    un = sum((g | p).sum() for g, p in pairs)
+    return 100.0 * tp / un
+
+
+def test_phase():
+    assert [phase(f, 4, 2) for f in range(6)] == ["start", "start", "moving", "moving", "still", "still"]
+    assert phase(10, None, 2) == "moving"
+
+
+def test_figures_match_a_naive_count(tmp_path):
+    gt, pred = _trees(tmp_path)
+    res = analyse([(gt, pred)], "robot", start=2)
+    assert set(res) == {"jaco", "xarm", "all"}
+    for emb, miss_base in (("jaco", True), ("xarm", False)):
+        frames = {f: (_gt_mask(min(f, 3)), _pred_mask(min(f, 3), miss_base)) for f in range(N)}
+        r = res[emb]
+        assert r["videos"] == 1
+        assert r["iou"]["start"] == pytest.approx(_naive_iou([frames[0], frames[1]]), abs=0.01)
+        assert r["iou"]["moving"] == pytest.approx(_naive_iou([frames[2], frames[3]]), abs=0.01)
+        assert r["iou"]["still"] == pytest.approx(_naive_iou([frames[4], frames[5]]), abs=0.01)
+        assert r["iou"]["all"] == pytest.approx(_naive_iou(list(frames.values())), abs=0.01)
+        # the base (16 px) is the only part in the GT in every frame; the link moves until frame 3
+        assert r["never_moving_share"] == pytest.approx(100 * 16 / 32, abs=0.01)
+        assert r["never_moving_missed"] == (100.0 if miss_base else 0.0)
+        assert r["missed"] == (50.0 if miss_base else 0.0)
+    assert res["jaco"]["missed_share_never_moving"] == 100.0
+    assert res["xarm"]["missed_share_never_moving"] is None  # nothing missed
+    assert res["all"]["videos"] == 2 and res["all"]["never_moving_missed"] == 50.0
+
+
+def test_cli_writes_json_and_rejects_unpaired_args(tmp_path, capsys):
+    gt, pred = _trees(tmp_path)
+    out = tmp_path / "w.json"
+    assert main(["--data", str(gt), "--pred", str(pred), "--json", str(out)]) == 0
+    assert "jaco" in capsys.readouterr().out
+    assert json.loads(out.read_text())["embodiments"]["jaco"]["missed"] == 50.0
+    assert main(["--data", str(gt), "--data", str(gt), "--pred", str(pred)]) == 2
+    assert "pass them in pairs" in capsys.readouterr().err
+
+
+def test_missing_prediction_is_a_one_line_error(tmp_path, capsys):
+    gt, _ = _trees(tmp_path)
+    other = tmp_path / "other"
+    with VideoWriter(other, "panda_s1_00000") as w:
+        w.write(None, {"robot": _gt_mask(0)})
+    assert main(["--data", str(gt), "--pred", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert "no video jaco_s1_00000" in err and str(other) in err
