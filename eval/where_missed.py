@@ -23,6 +23,8 @@ import numpy as np
 from distinctnet.errors import UserError, fail
 from distinctnet.layout import PART_NAMES, Recording
 
+from .metrics import confusion
+
 
 def phase(frame: int, static_from: int | None, start: int) -> str:
     if frame < start:
@@ -54,9 +56,11 @@ def analyse(pairs: list[tuple[Path, Path]], part: str = "robot", start: int = 3)
             if g.shape != p.shape:
                 raise fail(pred.mask_path(video, part, 0), f"masks are {p.shape[1:]}, the ground truth's {g.shape[1:]}")
             for f in range(n):
-                for key in ((emb, phase(f, sf, start)), ("all", phase(f, sf, start)), (emb, "all"), ("all", "all")):
-                    tp[key] += int((g[f] & p[f]).sum())
-                    union[key] += int((g[f] | p[f]).sum())
+                hit, fp, fn = confusion(p[f], g[f])
+                ph = phase(f, sf, start)
+                for key in ((emb, ph), ("all", ph), (emb, "all"), ("all", "all")):
+                    tp[key] += hit
+                    union[key] += hit + fp + fn
             never = g.all(axis=0)[None]
             missed = g & ~p
             counts = np.array([g.sum(), (g & never).sum(), (missed & never).sum(), missed.sum()])
