@@ -137,6 +137,29 @@ def test_repaint_changes_the_look_not_the_scene(tmp_path):
         assert diff[robot].mean() > 3 * max(diff[~robot].mean(), 1.0), (diff[robot].mean(), diff[~robot].mean())
 
 
+def test_hold_joints_keeps_the_links_near_the_base_still(tmp_path):
+    """--hold-joints 1: the first arm joints keep their start value, so more of the robot stays where it was in
+    every frame than when every joint moves; the held joints are named in the video's meta."""
+    need_render_env()
+    still = {}
+    for p in ("0", "1"):
+        root = tmp_path / f"hold{p}"
+        r = synth(*tiny("robots", root, "--count", "1", "--robots", "ur5e", "--stop-p", "0", "--seed", "6",
+                        "--frames", "4", "--max-distractors", "0", "--hold-joints", p))
+        assert r.returncode == 0, r.stderr[-3000:]
+        rec = layout.Recording(root)
+        (video,) = rec.videos
+        meta = rec.video_meta(video)
+        robot = np.stack([rec.read_masks(video, i)["robot"] for i in range(4)])
+        still[p] = robot.all(0).sum() / robot.any(0).sum()   # robot pixels in every frame / in any frame
+        if p == "0":
+            assert "held_joints" not in meta
+        else:
+            held = meta["held_joints"]
+            assert 1 <= len(held) <= 4 and held[0] == "shoulder_pan_joint", held   # UR5e: 6 arm joints
+    assert still["1"] > still["0"] + 0.05, still
+
+
 def test_robosuite_homes_and_grippers():
     """Each converted robosuite model: at its home pose the grasp point is in front of the robot at table
     height + 27 cm with the approach pointing down (as the pybullet robots), and the jaw gap that

@@ -62,6 +62,10 @@ def add_arguments(p: argparse.ArgumentParser, generator: str) -> None:
         p.add_argument("--repaint", type=float, default=0.0, metavar="P",
                        help="chance that a sequence's robot is repainted: its materials replaced by a random palette "
                             "(domain randomisation of the robot's look; default 0)")
+        p.add_argument("--hold-joints", type=float, default=0.0, metavar="P",
+                       help="chance that a sequence's first arm joints hold still (1 to all but the last two, drawn) "
+                            "while the rest of the arm moves: still links that are still robot, as in recordings "
+                            "where only the wrist moves (default 0)")
         p.add_argument("--scene-seed", type=int, default=None,
                        help="room, camera and lights of sequence k from (SCENE_SEED, k) instead of (seed, k): runs "
                             "with different --seed share scenes and cameras (e.g. a user's recordings of one setup)")
@@ -105,6 +109,8 @@ def check(args: argparse.Namespace, generator: str) -> list[str]:
                 problems.append(f"--robots: unknown robot {name!r} (known: {', '.join(MODELS)})")
     if generator == "robots" and not 0.0 <= args.repaint <= 1.0:
         problems.append(f"--repaint {args.repaint}: must be in 0..1")
+    if generator == "robots" and not 0.0 <= args.hold_joints <= 1.0:
+        problems.append(f"--hold-joints {args.hold_joints}: must be in 0..1")
     if generator == "moving" and not 1 <= args.min_objects <= args.max_objects:
         problems.append("--min-objects/--max-objects: need 1 <= min <= max")
     return problems

@@ -7,7 +7,8 @@ Sequence k, from its own random generator:
 2. robot ``robots[k % len(robots)]`` (URDF from pybullet_data, or robosuite's MJCF converted) standing at the
    origin on the table; with ``--repaint P`` its materials are replaced by a random palette in a share P;
 3. an arm trajectory: a spline through 2-4 random configurations near a home pose, rejected until the whole
-   arm stays above the table and the hand in front of the camera;
+   arm stays above the table and the hand in front of the camera; with ``--hold-joints P``, in a share P, the
+   first joints (1 to all but the last two) keep their start value, so the links near the base stand still;
 4. either an object held between the jaws (jaws closed on its width; it moves with the hand: its pose is
    the grasp frame's forward kinematics every frame), or the gripper opening and closing;
 5. 0..max moving distractor objects sliding or flying over the table;
@@ -117,9 +118,13 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
             raise RuntimeError("no camera placement keeps the arm and hand in view")
 
     # 3. arm trajectory that keeps the arm above the table (link origins) and the hand reachable (and, with a
-    # scene camera, in its view)
+    # scene camera, in its view); --hold-joints draws from its own generator, like --repaint
+    hrng = np.random.default_rng([args.seed, k, 13])
+    joints = len(model.arm_joints)
+    hold = (int(hrng.integers(1, joints - 1)) if joints > 2 and hrng.random() < getattr(args, "hold_joints", 0.0)
+            else 0)
     for _ in range(40):
-        q, cfgs, grasp_T = _trajectory(model, kin, rng, n)
+        q, cfgs, grasp_T = _trajectory(model, kin, rng, n, hold)
         if scene_camera is None or _sees(scene_camera, np.concatenate([_link_points(kin, c) for c in cfgs]),
                                          grasp_T, size):
             break
@@ -219,6 +224,7 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
         **({"scene_seed": args.scene_seed} if srng is not rng else {}),
         **({"gripper_clip": True} if clip else {}),
         **({"paint": paint} if paint else {}),
+        **({"held_joints": list(model.arm_joints[:hold])} if hold else {}),
         "size": [h, w], "samples": args.samples, "holding": bool(holding),
         "object": obj_asset.name if holding else None,
         "distractors": [a.name for a, _, _ in distractors],
@@ -234,11 +240,13 @@ def render_sequence(bproc, args, k, name, rng, ctx) -> int:
     return n
 
 
-def _trajectory(model, kin, rng, n: int):
+def _trajectory(model, kin, rng, n: int, hold: int = 0):
     """(joint values n x J, joint configurations, grasp frames) of an arm trajectory that keeps the link
-    origins (except those at the base origin) and the grasp point well above the table top."""
+    origins (except those at the base origin) and the grasp point well above the table top; the first
+    ``hold`` joints keep their start value."""
     for _ in range(40):
         q = arm_trajectory(model, kin, rng, n)
+        q[:, :hold] = q[0, :hold]
         cfgs = [dict(zip(model.arm_joints, qi)) for qi in q]
         grasp_T = _grasp_frames(model, kin, cfgs)
         pts = [_link_points(kin, c) for c in cfgs]
