@@ -45,17 +45,7 @@ done
 [ -f $RUNS/default-v8.safetensors ] || $PY -m training.export $C $RUNS/default-v8.safetensors \
   --average $RUNS/g/semantic.safetensors --fp16
 # 3. fresh held-out sets and the rule
-for ks in "19 1330" "20 1350"; do
-  set -- $ks
-  [ -d data/v4/heldout$1_ext ] || heldout_set data/v4/heldout$1 $2
-done
-for k in 19 20; do
-  for m in ship:$C v8:$RUNS/default-v8.safetensors; do
-    out=$RUNS/${m%%:*}-heldout${k}_ext
-    [ -f $out.json ] || $DN eval --data data/v4/heldout${k}_ext --checkpoint ${m#*:} --json $out.json --report $out \
-      --out $RUNS/pred-${m%%:*}-$k
-  done
-done
+judge_sets $RUNS "ship:$C v8:$RUNS/default-v8.safetensors" "19:1330 20:1350"
 for m in ship v8; do   # besides the rule: where the misses are (embodiment x phase, never-moving pixels)
   [ -f $RUNS/where-missed-$m.json ] || $PY -m eval.where_missed --data data/v4/heldout19_ext --pred $RUNS/pred-$m-19 \
     --data data/v4/heldout20_ext --pred $RUNS/pred-$m-20 --json $RUNS/where-missed-$m.json || true

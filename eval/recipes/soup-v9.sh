@@ -22,15 +22,5 @@ done
 mkdir -p $RUNS
 [ -f $RUNS/default-v9.safetensors ] || $PY -m training.export $C $RUNS/default-v9.safetensors \
   --average runs/v7/g/semantic.safetensors runs/v8/g/semantic.safetensors --fp16
-for ks in "21 1370" "22 1390"; do
-  set -- $ks
-  [ -d data/v4/heldout$1_ext ] || heldout_set data/v4/heldout$1 $2
-done
-for k in 21 22; do
-  for m in ship:$C v9:$RUNS/default-v9.safetensors; do
-    out=$RUNS/${m%%:*}-heldout${k}_ext
-    [ -f $out.json ] || $DN eval --data data/v4/heldout${k}_ext --checkpoint ${m#*:} --json $out.json --report $out \
-      --out $RUNS/pred-${m%%:*}-$k
-  done
-done
+judge_sets $RUNS "ship:$C v9:$RUNS/default-v9.safetensors" "21:1370 22:1390"
 $PY eval/recipes/round_rule.py $RUNS ship v9 21 22

@@ -31,3 +31,23 @@ heldout_set() {
     --stop-p 1 --object-p 0.9
   [ -d "$1_ext" ] || $PY -m synth.extend_stop "$1" "$1_ext" --static 24
 }
+
+# judge_sets RUNS "NAME:CHECKPOINT ..." "K:SEED ...": how the default-model rounds judge a candidate. Renders the
+# held-out sets that are missing (set K from SEED; all of them first), then evaluates each model on each set into
+# RUNS/NAME-heldoutK_ext{.json,/} with its masks in RUNS/pred-NAME-K, skipping reports already there. The verdict:
+# eval/recipes/round_rule.py RUNS SHIPPED CANDIDATE K...
+judge_sets() {
+  local runs=$1 models=$2 sets=$3 ks k m out
+  for ks in $sets; do
+    k=${ks%%:*}
+    [ -d data/v4/heldout${k}_ext ] || heldout_set data/v4/heldout$k ${ks#*:}
+  done
+  for ks in $sets; do
+    k=${ks%%:*}
+    for m in $models; do
+      out=$runs/${m%%:*}-heldout${k}_ext
+      [ -f $out.json ] || $DN eval --data data/v4/heldout${k}_ext --checkpoint ${m#*:} --json $out.json --report $out \
+        --out $runs/pred-${m%%:*}-$k
+    done
+  done
+}
