@@ -53,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "none",
                  input_size: tuple[int, int] | None = None, threshold: float | None = None, clean: float = 0.0,
                  reference: str | None = None, gap: int | None = None, zoom: float = 0.0,
-                 second_scale: float | None = None, refine: str | None = None) -> dict:
+                 second_scale: float | None = None, refine: str | None = None, exclusive: str | None = None) -> dict:
     """Label ``data``'s images into ``out`` with the model; returns the ``run`` section of the scores."""
     import time
 
@@ -72,7 +72,7 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
     t0 = time.perf_counter()
     info = label_recordings(data, out, checkpoint=checkpoint, device=device, tta=tta, input_size=input_size,
                             threshold=threshold, clean=clean, reference=reference, gap=gap,
-                            zoom=zoom, second_scale=second_scale, refine=refine)
+                            zoom=zoom, second_scale=second_scale, refine=refine, exclusive=exclusive)
     seconds = time.perf_counter() - t0
     info = info if isinstance(info, dict) else {}
     pairs = info.get("pairs")
@@ -86,7 +86,8 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
             "tta": tta, "input_size": list(input_size) if input_size else None,
             "thresholds": info.get("thresholds"), "clean": clean,
             "reference": info.get("reference", reference), "gap": info.get("gap", gap), "zoom": info.get("zoom", zoom),
-            "second_size": info.get("second_size"), "refine": info.get("refine", refine)}
+            "second_size": info.get("second_size"), "refine": info.get("refine", refine),
+            "exclusive": info.get("exclusive", exclusive)}
 
 
 def parameter_count(checkpoint: str) -> int | None:
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
                 raise UserError("--threshold must be between 0 and 1")
             run_info = run_labeller(args.data, pred, args.checkpoint, args.device, args.tta, size, args.threshold,
                                     args.clean, args.reference, args.gap, args.zoom,
-                                    args.second_scale, args.refine)
+                                    args.second_scale, args.refine, getattr(args, "exclusive", None))
         result = score(args.data, pred, args.classes or CLASSES, motion_parts=args.motion_parts,
                        skip_first_and_last=args.skip_first_and_last, worst_k=args.worst,
                        videos=args.videos, progress=not args.quiet, workers=args.workers)

@@ -9,6 +9,11 @@ Embodiment = the video name up to its first ``_`` (the renderer's ``{robot}_s{se
 (the first ``--start`` frames), ``moving`` (up to ``static_from``), ``still`` (from ``static_from`` on). IoU is
 pooled over the pixels of all frames in a group (as ``distinctnet eval`` pools per video, here per group).
 ``never-moving`` = the pixels inside the part's ground-truth mask in every frame of the video.
+
+``--confusion`` adds, per embodiment, where each ground-truth part's pixels went and where each predicted part's
+pixels came from: every pixel gets one label on each side, the first of gripper, object, arm, distractor that
+covers it, else background (arm = robot minus gripper where a tree has no arm mask). Rows: ground truth; columns:
+prediction; % of the row's pixels.
 """
 from __future__ import annotations
 
@@ -89,6 +94,76 @@ def analyse(pairs: list[tuple[Path, Path]], part: str = "robot", start: int = 3)
     return out
 
 
+#: one label per pixel: the first part of this list whose mask covers it; index len() = background
+LABELS = ("gripper", "object", "arm", "distractor")
+CONF_NAMES = LABELS + ("background",)
+
+
+def pixel_labels(masks: dict[str, np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """uint8 labels (indices into CONF_NAMES) from part masks; absent parts are empty; ``arm`` falls back to
+    ``robot & ~gripper`` when only robot is there."""
+    lab = np.full(shape, len(LABELS), dtype=np.uint8)
+    if masks.get("arm") is None and masks.get("robot") is not None:
+        g = masks.get("gripper")
+        masks = dict(masks, arm=masks["robot"] & ~g if g is not None else masks["robot"])
+    for i in reversed(range(len(LABELS))):  # the first in LABELS is written last and wins
+        m = masks.get(LABELS[i])
+        if m is not None:
+            lab[m] = i
+    return lab
+
+
+def confusion_matrix(pairs: list[tuple[Path, Path]]) -> dict:
+    """{embodiment: {"pixels": 5x5 counts (rows ground truth, columns prediction, order CONF_NAMES),
+    "gt_to_pred": row %, "pred_from_gt": column %}} plus "all"; only videos whose ground truth annotates every
+    labelled part (arm or robot, gripper, object, distractor) count."""
+    k = len(CONF_NAMES)
+    counts = defaultdict(lambda: np.zeros((k, k), dtype=np.int64))
+    for gt_root, pred_root in pairs:
+        gt, pred = Recording(gt_root), Recording(pred_root)
+        for video in gt.videos:
+            vm = gt.video_meta(video)
+            ann = set(vm.get("annotated_parts", PART_NAMES))
+            if not {"gripper", "object", "distractor"} <= ann or not ann & {"arm", "robot"}:
+                continue
+            if video not in pred.meta["videos"]:
+                raise fail(pred_root, f"no video {video} here (it is in {gt_root})")
+            pann = set(pred.video_meta(video).get("annotated_parts", PART_NAMES))
+            emb = video.split("_")[0]
+            for f in range(int(vm["frames"])):
+                g = {p: gt.read_mask(video, p, f) for p in ("arm", "robot", "gripper", "object", "distractor")
+                     if p in ann}
+                q = {p: pred.read_mask(video, p, f) for p in ("arm", "robot", "gripper", "object", "distractor")
+                     if p in pann}
+                shape = next(iter(g.values())).shape
+                lg, lp = pixel_labels(g, shape), pixel_labels(q, shape)
+                c = np.bincount(lg.ravel().astype(np.int64) * k + lp.ravel(), minlength=k * k).reshape(k, k)
+                counts[emb] += c
+                counts["all"] += c
+    if not counts:
+        raise UserError(f"no video with all parts annotated in {', '.join(str(g) for g, _ in pairs)}")
+    out = {}
+    for emb in sorted(counts, key=lambda e: (e == "all", e)):
+        c = counts[emb].astype(np.float64)
+        rows = c.sum(1, keepdims=True)
+        cols = c.sum(0, keepdims=True)
+        out[emb] = {"pixels": counts[emb].tolist(),
+                    "gt_to_pred": np.round(100 * c / np.maximum(rows, 1), 2).tolist(),
+                    "pred_from_gt": np.round(100 * c / np.maximum(cols, 1), 2).tolist()}
+    return out
+
+
+def print_confusion(res: dict) -> None:
+    head = " ".join(f"{n[:8]:>8s}" for n in CONF_NAMES)
+    for emb, r in res.items():
+        for key, title in (("gt_to_pred", "ground truth (rows) -> predicted, % of the row"),
+                           ("pred_from_gt", "predicted (columns) <- ground truth, % of the column")):
+            print(f"\n{emb}: {title}")
+            print(f"{'':12s} {head}")
+            for name, row in zip(CONF_NAMES, r[key]):
+                print(f"{name:12s} " + " ".join(f"{v:8.1f}" for v in row))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval.where_missed", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", action="append", required=True, type=Path, help="ground-truth tree (repeatable)")
@@ -97,11 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--part", default="robot", choices=PART_NAMES)
     ap.add_argument("--start", type=int, default=3, help="frames counted as the video's start (default 3)")
     ap.add_argument("--json", type=Path, help="write the figures here")
+    ap.add_argument("--confusion", action="store_true",
+                    help="also print (and write) which part each part's pixels went to, per embodiment")
     args = ap.parse_args(argv)
     try:
         if len(args.data) != len(args.pred):
             raise UserError(f"--data given {len(args.data)} times, --pred {len(args.pred)}: pass them in pairs")
         res = analyse(list(zip(args.data, args.pred)), args.part, args.start)
+        conf = confusion_matrix(list(zip(args.data, args.pred))) if args.confusion else None
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -119,12 +197,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{f(r['never_moving_missed']).rjust(7)} {f(r['missed_share_never_moving']).rjust(7)}")
     print("missed: % of GT pixels missed; static: % of GT pixels that never move; st.miss: % of those missed; "
           "of miss: % of all missed pixels that never move")
+    if conf is not None:
+        print_confusion(conf)
     if args.json:
         from distinctnet.io import atomic_write_json
 
-        atomic_write_json(args.json, {"part": args.part, "start": args.start,
-                                      "data": [str(d) for d in args.data], "pred": [str(p) for p in args.pred],
-                                      "embodiments": res})
+        out = {"part": args.part, "start": args.start,
+               "data": [str(d) for d in args.data], "pred": [str(p) for p in args.pred], "embodiments": res}
+        if conf is not None:
+            out["confusion"] = {"labels": list(CONF_NAMES), "embodiments": conf}
+        atomic_write_json(args.json, out)
     return 0
 
 

@@ -266,3 +266,42 @@ def test_clean_drops_small_robot_pieces_only():
     assert robot(plan.split(p, 0.5, clean=0.5)).sum() == 400  # the 35% piece goes at 0.5
     with pytest.raises(UserError, match="--clean"):
         Labeller(torch.nn.Linear(1, 1), "cpu", clean=1.0, second_scale=1, refine="none")
+
+
+def test_exclusive_gives_shared_object_distractor_pixels_to_the_distractor():
+    from distinctnet.label.parts import make_exclusive
+
+    plan = plan_parts("semantic", ("foreground", "robot", "gripper", "object", "distractor"))
+    p = np.zeros((5, 30, 40), np.float32)
+    p[3, 5:15, 5:15] = 0.9     # the object: 100 px
+    p[4, 10:20, 10:30] = 0.9   # a distractor: 200 px, 25 of them shared with the object
+    p[1, 0:5, 0:40] = 0.9      # the robot, untouched
+    raw = plan.split(p, 0.5)
+    got = plan.split(p, 0.5, exclusive="distractor")
+    assert raw["object"][0].sum() == 100 and got["object"][0].sum() == 75
+    assert not (got["object"][0] & got["distractor"][0]).any()
+    assert np.array_equal(got["object"][0], raw["object"][0] & ~raw["distractor"][0])
+    for part in ("arm", "gripper", "robot", "distractor"):
+        assert np.array_equal(got[part][0], raw[part][0])
+    for part in got:  # probability maps (review margins) are left as they are
+        assert np.array_equal(got[part][1], raw[part][1])
+    assert np.array_equal(plan.split(p, 0.5, exclusive="none")["object"][0], raw["object"][0])
+    only_object = {"object": raw["object"]}  # a model without a distractor channel: nothing to do
+    make_exclusive(only_object, "distractor")
+    assert only_object["object"][0].sum() == 100
+    with pytest.raises(UserError, match="--exclusive"):
+        plan.split(p, 0.5, exclusive="object")
+
+
+def test_exclusive_option_settings_and_resume_hint(semantic_ckpt):
+    from distinctnet.label.pipeline import resume_hint
+
+    model = load_checkpoint(semantic_ckpt)
+    assert Labeller(model, "cpu", exclusive="distractor", second_scale=1, refine="none").settings()["exclusive"] == \
+        "distractor"
+    plain = Labeller(model, "cpu", exclusive="none", second_scale=1, refine="none").settings()
+    assert "exclusive" not in plain
+    with pytest.raises(UserError, match="--exclusive"):
+        Labeller(model, "cpu", exclusive="both", second_scale=1, refine="none")
+    # an output labelled before the option existed resumes with --exclusive none
+    assert "--exclusive none" in resume_hint(plain, {**plain, "exclusive": "distractor"})

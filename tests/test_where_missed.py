@@ -89,3 +89,36 @@ def test_missing_prediction_is_a_one_line_error(tmp_path, capsys):
     assert main(["--data", str(gt), "--pred", str(other)]) == 2
     err = capsys.readouterr().err
     assert "no video jaco_s1_00000" in err and str(other) in err
+
+
+def test_confusion_matrix_against_a_naive_count(tmp_path):
+    from eval.where_missed import CONF_NAMES, confusion_matrix
+
+    rng = np.random.default_rng(0)
+    gt, pred = tmp_path / "gt", tmp_path / "pred"
+    parts = ("arm", "gripper", "object", "distractor")
+    naive = np.zeros((5, 5), np.int64)
+    with VideoWriter(gt, "jaco_s1_00000") as wg, VideoWriter(pred, "jaco_s1_00000") as wp:
+        for f in range(3):
+            lg = rng.integers(0, 5, (H, W))  # 0..3 = parts, 4 = background; GT parts disjoint
+            g = {p: lg == i for i, p in enumerate(parts)}
+            g["robot"] = g["arm"] | g["gripper"]
+            # prediction: random, overlapping masks; the pixel's label is the first of gripper, object, arm,
+            # distractor that covers it
+            q = {p: rng.random((H, W)) < 0.3 for p in ("robot", "gripper", "object", "distractor")}
+            wg.write(None, g)
+            wp.write(None, {"robot": q["robot"] | q["gripper"], "arm": q["robot"] & ~q["gripper"],
+                            "gripper": q["gripper"], "object": q["object"], "distractor": q["distractor"]})
+            arm_p = q["robot"] & ~q["gripper"]
+            for y in range(H):
+                for x in range(W):
+                    gi = CONF_NAMES.index(parts[lg[y, x]]) if lg[y, x] < 4 else 4
+                    pi = next((CONF_NAMES.index(n) for n, m in (("gripper", q["gripper"]), ("object", q["object"]),
+                               ("arm", arm_p), ("distractor", q["distractor"])) if m[y, x]), 4)
+                    naive[gi, pi] += 1
+    res = confusion_matrix([(gt, pred)])
+    assert set(res) == {"jaco", "all"}
+    assert np.array_equal(np.array(res["all"]["pixels"]), naive)
+    rows = np.array(res["all"]["gt_to_pred"])
+    assert np.allclose(rows.sum(1), 100, atol=0.1)
+    assert np.allclose(np.array(res["all"]["pred_from_gt"]).sum(0), 100, atol=0.1)

@@ -45,7 +45,8 @@ def run_label(args, shard: tuple[int, int] | None = None) -> Summary:
                         compile=getattr(args, "compile", False), clean=getattr(args, "clean", 0.0),
                         reference=getattr(args, "reference", None),
                         gap=getattr(args, "gap", None), zoom=getattr(args, "zoom", 0.0),
-                        second_scale=getattr(args, "second_scale", None), refine=getattr(args, "refine", None))
+                        second_scale=getattr(args, "second_scale", None), refine=getattr(args, "refine", None),
+                        exclusive=getattr(args, "exclusive", None))
     opts = LabelOptions(out=Path(args.out), exports=formats, overwrite=args.overwrite,
                         review_margin=args.review_margin, jpeg_quality=args.jpeg_quality, fps=args.fps,
                         settings=labeller.settings(), progress=not args.quiet, checkpoint=str(ckpt),

@@ -44,6 +44,11 @@ def add_pass_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
                         "colour edges (a guided filter), gate keeps the parts inside the foreground mask only, both "
                         "does both (default both; edges for models without a foreground channel; none turns "
                         "it off)")
+    from .parts import EXCLUSIVE
+
+    p.add_argument("--exclusive", default=None, choices=EXCLUSIVE,
+                   help=prefix + "where the grasped object's and a distractor's masks overlap: distractor gives the "
+                        "pixel to the distractor only; none lets both keep it (default none)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

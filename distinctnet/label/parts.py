@@ -12,6 +12,11 @@ Per-class thresholds (a calibrated checkpoint's ``meta["thresholds"]``, or ``--t
 probability p is first mapped onto a scale where its threshold t sits at 0.5, piecewise linearly
 (q = p / 2t below t, 0.5 + (p - t) / 2(1 - t) above), so that mask = q > 0.5 = p > t, the arm's probability
 min(q_robot, 1 - q_gripper) and the review margins |q - 0.5| * 2 mean the same whatever the thresholds.
+
+Exclusive parts (``--exclusive distractor``): the grasped object and a distractor never share a pixel in the layout's
+ground truth, but their channels can both pass their thresholds on the same pixels; there the pixel is the
+distractor's and the object mask loses it (``EXCLUSIVE``). On held-out renders every such pixel was a distractor's
+(eval/QUALITY.md, rows 41-).
 """
 from __future__ import annotations
 
@@ -31,11 +36,12 @@ class PartPlan:
     annotated: list[str]                # meta annotated_parts
     meta: dict = field(default_factory=dict)
 
-    def split(self, probs: np.ndarray, thresholds: float | Sequence[float] = 0.5, clean: float = 0.0
-              ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def split(self, probs: np.ndarray, thresholds: float | Sequence[float] = 0.5, clean: float = 0.0,
+              exclusive: str = "none") -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """probs C x H x W -> {part: (bool mask, probability map rescaled so that its threshold is 0.5)} for the
         parts the model gives; ``thresholds``: one for all channels or one per channel; ``clean`` > 0: see
-        :func:`drop_small_robot_blobs` (the probability maps are left as they are)."""
+        :func:`drop_small_robot_blobs`; ``exclusive``: see :func:`make_exclusive` (the probability maps are left
+        as they are)."""
         th = np.broadcast_to(np.asarray(thresholds, dtype=np.float32), (probs.shape[0],))
         q = {c: rescale(probs[c], float(th[c])) for c in set(self.channels.values())}
         out = {part: (probs[c] > th[c], q[c]) for part, c in self.channels.items()}
@@ -44,7 +50,27 @@ class PartPlan:
             out["arm"] = (out["robot"][0] & ~out["gripper"][0], p_arm)
         if clean > 0:
             drop_small_robot_blobs(out, clean)
+        make_exclusive(out, exclusive)
         return {p: out[p] for p in PART_NAMES if p in out}
+
+
+#: ``--exclusive`` modes: which part keeps the pixels that the object's and the distractors' masks share
+EXCLUSIVE = ("none", "distractor")
+
+
+def check_exclusive(mode: str) -> str:
+    if mode not in EXCLUSIVE:
+        raise UserError(f"--exclusive: {mode!r} is not one of {', '.join(EXCLUSIVE)}")
+    return mode
+
+
+def make_exclusive(parts: dict[str, tuple[np.ndarray, np.ndarray]], mode: str) -> None:
+    """In place: with ``mode`` ``distractor`` the object mask loses the pixels the distractor mask has too;
+    ``none`` (or a model without both parts) leaves the masks as they are."""
+    if check_exclusive(mode) == "none" or "object" not in parts or "distractor" not in parts:
+        return
+    mask, prob = parts["object"]
+    parts["object"] = (mask & ~parts["distractor"][0], prob)
 
 
 def drop_small_robot_blobs(parts: dict[str, tuple[np.ndarray, np.ndarray]], ratio: float) -> None:

@@ -55,7 +55,7 @@ class Summary:
 
 #: labeller settings added after outputs existed: what an output without them was made with
 LATER_SETTINGS = {"reference": "--reference previous", "gap": "--gap 1", "second_size": "--second-scale 1",
-                  "refine": "--refine none"}
+                  "refine": "--refine none", "exclusive": "--exclusive none"}
 
 
 def resume_hint(done: dict, now: dict) -> str:
@@ -161,7 +161,7 @@ def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
     bar = tqdm(desc=src.name, unit="frame", disable=not opts.progress, leave=False)
 
     def emit(i: int, rgb, probs) -> dict:  # masks + files + quality row of frame i (runs in a writer thread)
-        split = plan.split(probs, labeller.channel_thresholds, labeller.clean)
+        split = plan.split(probs, labeller.channel_thresholds, labeller.clean, getattr(labeller, "exclusive", "none"))
         writer.write(rgb, {part: m for part, (m, _p) in split.items()}, frame=i)
         return quality.make_row(i, split)
 

@@ -15,6 +15,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..errors import UserError
+from .parts import check_exclusive
 from .reference import MotionGate, ReferencePicker, check_options, thumbnails
 from .refine import can_gate, check_refine
 from .refine import refine as refine_probs
@@ -31,6 +32,8 @@ class TooFewFrames(UserError):
 
 TTA_MODES = ("none", "flip", "bidir")
 SCALE_CHANNELS = ("foreground", "robot", "distractor")  # the large parts: averaged over the two input sizes
+#: eval/QUALITY.md rows 41-: the object/distractor overlap rule, off until judged on fresh sets
+DEFAULT_EXCLUSIVE = "none"
 DEFAULT_SECOND_SCALE = 4 / 3  # eval/QUALITY.md rows 32-: judged on six sets not used to choose it
 DEFAULT_REFINE = "both"  # eval/QUALITY.md rows 34-: judged on three sets rendered after the choice
 
@@ -39,7 +42,8 @@ class Labeller:
     def __init__(self, model, device, batch: int = 4, tta: str = "none", input_size: tuple[int, int] | None = None,
                  thresholds: float | dict[str, float] | None = None, compile: bool = False, clean: float = 0.0,
                  reference: str | None = None, gate: MotionGate | None = None, gap: int | None = None,
-                 zoom: float = 0.0, second_scale: float | None = None, refine: str | None = None):
+                 zoom: float = 0.0, second_scale: float | None = None, refine: str | None = None,
+                 exclusive: str | None = None):
         """
         Args:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
@@ -70,6 +74,8 @@ class Labeller:
             refine: after the passes, refine the probabilities with the frame (``refine.py``): ``edges`` (a guided
                 filter that snaps outlines to colour edges), ``gate`` (parts only inside the foreground mask),
                 ``both`` or ``none``. Default (None): ``both``, or ``edges`` for a model without a foreground channel.
+            exclusive: ``distractor``: where the grasped object's and a distractor's masks overlap, the pixel is the
+                distractor's (``parts.make_exclusive``); ``none`` lets them overlap. Default (None): ``DEFAULT_EXCLUSIVE``.
         """
         import torch
 
@@ -125,6 +131,7 @@ class Labeller:
         #: the checkpoint's calibrated review margins per part (``python -m eval.review_flags --calibrate``)
         self.review_margins: dict[str, float] = dict(meta.get("review_margins") or {})
         self.clean = float(clean)
+        self.exclusive = check_exclusive(DEFAULT_EXCLUSIVE if exclusive is None else exclusive)
         self.zoom = zoom
         self.second_scale = second_scale
         self.second_size = tuple(max(32, int(round(v * second_scale / 16)) * 16) for v in self.input_size)
@@ -287,6 +294,8 @@ class Labeller:
             out["second_size"] = list(self.second_size)
         if self.refine != "none":
             out["refine"] = self.refine
+        if self.exclusive != "none":
+            out["exclusive"] = self.exclusive
         return out
 
     def predict(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -367,10 +376,10 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      input_size: tuple[int, int] | None = None, threshold: float | None = None,
                      clean: float = 0.0, reference: str | None = None, gap: int | None = None,
                      zoom: float = 0.0, second_scale: float | None = None, refine: str | None = None,
-                     review_margin: float | None = None) -> dict:
+                     review_margin: float | None = None, exclusive: str | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
-    "labelled", "skipped", "thresholds", "reference", "gap", "zoom", "second_size", "refine"}`` (``second_size`` None
+    "labelled", "skipped", "thresholds", "reference", "gap", "zoom", "second_size", "refine", "exclusive"}`` (``second_size`` None
     with one pass); raises UserError when a video fails (the others are labelled). ``review_margin``: one review
     margin for all parts (default: the checkpoint's calibrated ones, else 0.6)."""
     import time
@@ -388,7 +397,8 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     dev = resolve_device(device)
     model = load_model(ckpt)
     labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size, thresholds=threshold, clean=clean,
-                        reference=reference, gap=gap, zoom=zoom, second_scale=second_scale, refine=refine)
+                        reference=reference, gap=gap, zoom=zoom, second_scale=second_scale, refine=refine,
+                        exclusive=exclusive)
     opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
                         checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt), settings=labeller.settings(),
                         write_workers=default_write_workers(write_workers), review_margin=review_margin)
@@ -403,4 +413,5 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
             "parameters": int(sum(p.numel() for p in model.parameters())),
             "labelled": summary.labelled, "skipped": summary.skipped, "thresholds": dict(labeller.thresholds),
             "reference": labeller.reference, "gap": labeller.gap, "zoom": labeller.zoom,
-            "second_size": opts.settings.get("second_size"), "refine": labeller.refine}
+            "second_size": opts.settings.get("second_size"), "refine": labeller.refine,
+            "exclusive": labeller.exclusive}
