@@ -305,3 +305,20 @@ def test_exclusive_option_settings_and_resume_hint(semantic_ckpt):
         Labeller(model, "cpu", exclusive="both", second_scale=1, refine="none")
     # an output labelled before the option existed resumes with --exclusive none
     assert "--exclusive none" in resume_hint(plain, {**plain, "exclusive": "distractor"})
+
+
+def test_exclusive_larger_gives_each_shared_pixel_to_the_part_further_above_its_threshold():
+    plan = plan_parts("semantic", ("foreground", "robot", "gripper", "object", "distractor"))
+    p = np.zeros((5, 20, 20), np.float32)
+    p[3, 0:10, 0:20] = 0.6     # the object, 200 px; threshold 0.3 -> rescaled 0.5 + 0.3 / 1.4 = 0.714
+    p[4, 5:15, 0:10] = 0.9     # a sure distractor (rescaled 0.857 at 0.3) over 50 object pixels
+    p[4, 5:15, 10:20] = 0.4    # an unsure one (rescaled 0.571) over the other 50
+    th = [0.5, 0.5, 0.5, 0.3, 0.3]
+    raw = plan.split(p, th)
+    got = plan.split(p, th, exclusive="larger")
+    assert not (got["object"][0] & got["distractor"][0]).any()
+    assert got["object"][0].sum() == 200 - 50 and got["object"][0][5:10, 10:20].all()
+    assert got["distractor"][0].sum() == 200 - 50 and not got["distractor"][0][5:10, 10:20].any()
+    assert (got["object"][0] | got["distractor"][0]).sum() == (raw["object"][0] | raw["distractor"][0]).sum()
+    p[4, 5:15, 10:20] = 0.6    # a tie of the rescaled probabilities goes to the distractor
+    assert plan.split(p, th, exclusive="larger")["object"][0].sum() == 100

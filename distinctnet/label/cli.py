@@ -48,7 +48,8 @@ def add_pass_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
 
     p.add_argument("--exclusive", default=None, choices=EXCLUSIVE,
                    help=prefix + "where the grasped object's and a distractor's masks overlap: distractor gives the "
-                        "pixel to the distractor only; none lets both keep it (default none)")
+                        "pixel to the distractor only, larger to the part further above its own threshold; none "
+                        "lets both keep it (default none)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

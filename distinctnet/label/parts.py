@@ -13,10 +13,10 @@ probability p is first mapped onto a scale where its threshold t sits at 0.5, pi
 (q = p / 2t below t, 0.5 + (p - t) / 2(1 - t) above), so that mask = q > 0.5 = p > t, the arm's probability
 min(q_robot, 1 - q_gripper) and the review margins |q - 0.5| * 2 mean the same whatever the thresholds.
 
-Exclusive parts (``--exclusive distractor``): the grasped object and a distractor never share a pixel in the layout's
-ground truth, but their channels can both pass their thresholds on the same pixels; there the pixel is the
-distractor's and the object mask loses it (``EXCLUSIVE``). On held-out renders every such pixel was a distractor's
-(eval/QUALITY.md, rows 41-).
+Exclusive parts (``--exclusive``): the grasped object and a distractor never share a pixel in the layout's ground
+truth, but their channels can both pass their thresholds on the same pixels. ``distractor`` gives such a pixel to
+the distractor (the object mask loses it); ``larger`` to the part whose probability lies further above its own
+threshold (the rescaled probabilities compared; a tie goes to the distractor). eval/QUALITY.md, rows 41-.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class PartPlan:
 
 
 #: ``--exclusive`` modes: which part keeps the pixels that the object's and the distractors' masks share
-EXCLUSIVE = ("none", "distractor")
+EXCLUSIVE = ("none", "distractor", "larger")
 
 
 def check_exclusive(mode: str) -> str:
@@ -65,12 +65,19 @@ def check_exclusive(mode: str) -> str:
 
 
 def make_exclusive(parts: dict[str, tuple[np.ndarray, np.ndarray]], mode: str) -> None:
-    """In place: with ``mode`` ``distractor`` the object mask loses the pixels the distractor mask has too;
-    ``none`` (or a model without both parts) leaves the masks as they are."""
+    """In place: where the object and the distractor masks overlap, ``distractor`` takes the pixels out of the
+    object mask; ``larger`` takes each out of the mask whose rescaled probability is lower (out of the object on a
+    tie); ``none`` (or a model without both parts) leaves the masks as they are."""
     if check_exclusive(mode) == "none" or "object" not in parts or "distractor" not in parts:
         return
-    mask, prob = parts["object"]
-    parts["object"] = (mask & ~parts["distractor"][0], prob)
+    (obj, q_obj), (dis, q_dis) = parts["object"], parts["distractor"]
+    both = obj & dis
+    if mode == "distractor":
+        parts["object"] = (obj & ~both, q_obj)
+        return
+    object_wins = both & (q_obj > q_dis)
+    parts["object"] = (obj & ~(both & ~object_wins), q_obj)
+    parts["distractor"] = (dis & ~object_wins, q_dis)
 
 
 def drop_small_robot_blobs(parts: dict[str, tuple[np.ndarray, np.ndarray]], ratio: float) -> None:

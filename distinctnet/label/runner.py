@@ -74,8 +74,9 @@ class Labeller:
             refine: after the passes, refine the probabilities with the frame (``refine.py``): ``edges`` (a guided
                 filter that snaps outlines to colour edges), ``gate`` (parts only inside the foreground mask),
                 ``both`` or ``none``. Default (None): ``both``, or ``edges`` for a model without a foreground channel.
-            exclusive: ``distractor``: where the grasped object's and a distractor's masks overlap, the pixel is the
-                distractor's (``parts.make_exclusive``); ``none`` lets them overlap. Default (None): ``DEFAULT_EXCLUSIVE``.
+            exclusive: where the grasped object's and a distractor's masks overlap, ``distractor`` gives the pixel
+                to the distractor, ``larger`` to the part further above its threshold (``parts.make_exclusive``);
+                ``none`` lets them overlap. Default (None): ``DEFAULT_EXCLUSIVE``.
         """
         import torch
 

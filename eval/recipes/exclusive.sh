@@ -7,12 +7,20 @@
 # background, 21% object. Every one of the 26,502 object pixels that the distractor mask has too was a
 # distractor's: dropping them from the object raised its IoU 27.3 -> 34.1, nothing else changes. Keeping only the
 # object pieces within 3 pixels of the gripper gave +3.9 alone, +0.7 on top; not taken (a second parameter).
-# Rule fixed (and committed) before sets 23-24 were rendered (seeds 1410, 1430; no labeller has seen them):
-# `--exclusive distractor` becomes the labeller's default only if, on each of sets 23 and 24, against today's
+# Rule fixed (and committed in 45f05a4) before sets 23-24 were rendered (seeds 1410, 1430; no labeller has seen
+# them): `--exclusive distractor` becomes the labeller's default only if, on each of sets 23 and 24, against today's
 # default (`--exclusive none`), the object IoU rises, no other part's IoU (foreground, robot, arm, gripper,
 # distractor) moves by more than 0.05, at least 95% of the robot IoU is kept 20 frames into a stop, and it labels
 # at least 0.9 times as many pairs/s as the default on the same machine (the absolute 3 pairs/s of issue 7 is
 # judged on the default itself: it depends on the CPU, see eval/RESULTS.md).
+# Then, on set 22 (seed 1390, the second set the default's masks were looked at), the same drop LOWERED the object
+# IoU 36.1 -> 27.3: there the weak distractor mask (IoU 29) lies over 16,000 true object pixels. So a second mode,
+# `--exclusive larger` (each shared pixel to the part further above its own threshold), was added; on set 21 it
+# gave object +3.6, distractor -0.35 (distractor: +6.8, 0). Its rule, fixed (and committed) after sets 23-24 were
+# rendered but before any labeller was run on them: on each of sets 23 and 24, against `--exclusive none`, the
+# object IoU rises, the distractor IoU falls by at most 0.5, no other part moves by more than 0.05, the stop and
+# speed clauses as above. If both modes pass, the default becomes the one whose summed object and distractor IoU
+# change over the two sets is larger.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DN=${DN:-.venv/bin/distinctnet}
@@ -27,7 +35,7 @@ done
 mkdir -p $RUNS
 for k in 23 24; do
   set_=heldout${k}_ext
-  for mode in none distractor; do
+  for mode in none distractor larger; do
     [ -f $RUNS/$set_-$mode.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --exclusive $mode \
       --json $RUNS/$set_-$mode.json --report $RUNS/$set_-$mode --out $RUNS/pred-$k-$mode
   done
@@ -36,18 +44,28 @@ $PY - "$RUNS" <<'PYEOF'
 import json, sys
 runs = sys.argv[1]
 ok = True
-others = ("foreground", "robot", "arm", "gripper", "distractor")
-print("set              d.obj  max|d.other|  stop kept  pairs/s (none)  rule")
-for k in (23, 24):
-    s = f"heldout{k}_ext"
-    a, b = (json.load(open(f"{runs}/{s}-{m}.json")) for m in ("none", "distractor"))
-    d_obj = b["iou"]["object"]["iou"] - a["iou"]["object"]["iou"]
-    d_other = max(abs(b["iou"][c]["iou"] - a["iou"][c]["iou"]) for c in others)
-    kept, speed, speed0 = b["motion_stop"]["parts"]["robot"]["kept"], b["run"]["pairs_per_s"], a["run"]["pairs_per_s"]
-    passed = d_obj > 0 and d_other <= 0.05 and kept >= 95 and speed >= 0.9 * speed0
-    ok &= passed
-    print(f"set {k} {s:12s}{d_obj:+7.2f}{d_other:13.3f}{kept:11.1f}{speed:8.2f} ({speed0:.2f})  "
-          + ("pass" if passed else "FAIL"))
-print("rule (sets 23-24):", "passed" if ok else "failed")
-sys.exit(0 if ok else 1)
+others = ("foreground", "robot", "arm", "gripper")
+print("mode        set  d.obj  d.dist  max|d.other|  stop kept  pairs/s (none)  rule")
+verdict, gain = {}, {}
+for mode, dist_drop in (("distractor", 0.05), ("larger", 0.5)):
+    ok, gain[mode] = True, 0.0
+    for k in (23, 24):
+        s = f"heldout{k}_ext"
+        a, b = (json.load(open(f"{runs}/{s}-{m}.json")) for m in ("none", mode))
+        d = {c: b["iou"][c]["iou"] - a["iou"][c]["iou"] for c in others + ("object", "distractor")}
+        d_other = max(abs(d[c]) for c in others)
+        kept, speed, speed0 = b["motion_stop"]["parts"]["robot"]["kept"], b["run"]["pairs_per_s"], a["run"]["pairs_per_s"]
+        passed = (d["object"] > 0 and d["distractor"] >= -dist_drop and abs(d["distractor"]) <= max(dist_drop, 0.05)
+                  if mode == "distractor" else d["object"] > 0 and d["distractor"] >= -dist_drop)
+        passed = passed and d_other <= 0.05 and kept >= 95 and speed >= 0.9 * speed0
+        ok &= passed
+        gain[mode] += d["object"] + d["distractor"]
+        print(f"{mode:10s}  {k:3d}{d['object']:+7.2f}{d['distractor']:+8.2f}{d_other:13.3f}{kept:11.1f}{speed:8.2f} "
+              f"({speed0:.2f})  " + ("pass" if passed else "FAIL"))
+    verdict[mode] = ok
+    print(f"rule for --exclusive {mode} (sets 23-24):", "passed" if ok else "failed",
+          f"(object + distractor change summed over both sets {gain[mode]:+.2f})")
+passing = [m for m in verdict if verdict[m]]
+print("new default:", f"--exclusive {max(passing, key=gain.get)}" if passing else "none (keep --exclusive none)")
+sys.exit(0 if passing else 1)
 PYEOF
