@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
                 raise UserError("--threshold must be between 0 and 1")
             run_info = run_labeller(args.data, pred, args.checkpoint, args.device, args.tta, size, args.threshold,
                                     args.clean, args.reference, args.gap, args.zoom,
-                                    args.second_scale, args.refine, getattr(args, "exclusive", None))
+                                    args.second_scale, args.refine, args.exclusive)
         result = score(args.data, pred, args.classes or CLASSES, motion_parts=args.motion_parts,
                        skip_first_and_last=args.skip_first_and_last, worst_k=args.worst,
                        videos=args.videos, progress=not args.quiet, workers=args.workers)

@@ -113,6 +113,13 @@ def pixel_labels(masks: dict[str, np.ndarray], shape: tuple[int, ...]) -> np.nda
     return lab
 
 
+def read_labelled(rec: Recording, video: str, frame: int, annotated: set[str]) -> dict[str, np.ndarray]:
+    """The masks :func:`pixel_labels` needs of one frame: the annotated ones among arm, gripper, object, distractor,
+    and robot only where there is no arm mask."""
+    names = [p for p in LABELS if p in annotated] + (["robot"] if "arm" not in annotated and "robot" in annotated else [])
+    return {p: rec.read_mask(video, p, frame) for p in names}
+
+
 def confusion_matrix(pairs: list[tuple[Path, Path]]) -> dict:
     """{embodiment: {"pixels": 5x5 counts (rows ground truth, columns prediction, order CONF_NAMES),
     "gt_to_pred": row %, "pred_from_gt": column %}} plus "all"; only videos whose ground truth annotates every
@@ -131,10 +138,7 @@ def confusion_matrix(pairs: list[tuple[Path, Path]]) -> dict:
             pann = set(pred.video_meta(video).get("annotated_parts", PART_NAMES))
             emb = video.split("_")[0]
             for f in range(int(vm["frames"])):
-                g = {p: gt.read_mask(video, p, f) for p in ("arm", "robot", "gripper", "object", "distractor")
-                     if p in ann}
-                q = {p: pred.read_mask(video, p, f) for p in ("arm", "robot", "gripper", "object", "distractor")
-                     if p in pann}
+                g, q = read_labelled(gt, video, f, ann), read_labelled(pred, video, f, pann)
                 shape = next(iter(g.values())).shape
                 lg, lp = pixel_labels(g, shape), pixel_labels(q, shape)
                 c = np.bincount(lg.ravel().astype(np.int64) * k + lp.ravel(), minlength=k * k).reshape(k, k)

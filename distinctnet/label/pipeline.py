@@ -161,7 +161,7 @@ def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
     bar = tqdm(desc=src.name, unit="frame", disable=not opts.progress, leave=False)
 
     def emit(i: int, rgb, probs) -> dict:  # masks + files + quality row of frame i (runs in a writer thread)
-        split = plan.split(probs, labeller.channel_thresholds, labeller.clean, getattr(labeller, "exclusive", "none"))
+        split = plan.split(probs, labeller.channel_thresholds, labeller.clean, labeller.exclusive)
         writer.write(rgb, {part: m for part, (m, _p) in split.items()}, frame=i)
         return quality.make_row(i, split)
 

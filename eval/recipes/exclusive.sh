@@ -28,10 +28,7 @@ PY=${PY:-.venv/bin/python}
 RUNS=${RUNS:-runs/exclusive}
 C=${C:-distinctnet/assets/default.safetensors}
 source eval/recipes/splits.sh
-for ks in "23 1410" "24 1430"; do
-  set -- $ks
-  [ -d data/v4/heldout$1_ext ] || heldout_set data/v4/heldout$1 $2
-done
+heldout_sets "23:1410 24:1430"
 mkdir -p $RUNS
 for k in 23 24; do
   set_=heldout${k}_ext
@@ -47,7 +44,7 @@ ok = True
 others = ("foreground", "robot", "arm", "gripper")
 print("mode        set  d.obj  d.dist  max|d.other|  stop kept  pairs/s (none)  rule")
 verdict, gain = {}, {}
-for mode, dist_drop in (("distractor", 0.05), ("larger", 0.5)):
+for mode, (dist_lo, dist_hi) in (("distractor", (-0.05, 0.05)), ("larger", (-0.5, float("inf")))):
     ok, gain[mode] = True, 0.0
     for k in (23, 24):
         s = f"heldout{k}_ext"
@@ -55,9 +52,8 @@ for mode, dist_drop in (("distractor", 0.05), ("larger", 0.5)):
         d = {c: b["iou"][c]["iou"] - a["iou"][c]["iou"] for c in others + ("object", "distractor")}
         d_other = max(abs(d[c]) for c in others)
         kept, speed, speed0 = b["motion_stop"]["parts"]["robot"]["kept"], b["run"]["pairs_per_s"], a["run"]["pairs_per_s"]
-        passed = (d["object"] > 0 and d["distractor"] >= -dist_drop and abs(d["distractor"]) <= max(dist_drop, 0.05)
-                  if mode == "distractor" else d["object"] > 0 and d["distractor"] >= -dist_drop)
-        passed = passed and d_other <= 0.05 and kept >= 95 and speed >= 0.9 * speed0
+        passed = (d["object"] > 0 and dist_lo <= d["distractor"] <= dist_hi and d_other <= 0.05 and kept >= 95
+                  and speed >= 0.9 * speed0)
         ok &= passed
         gain[mode] += d["object"] + d["distractor"]
         print(f"{mode:10s}  {k:3d}{d['object']:+7.2f}{d['distractor']:+8.2f}{d_other:13.3f}{kept:11.1f}{speed:8.2f} "

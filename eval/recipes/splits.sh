@@ -32,16 +32,22 @@ heldout_set() {
   [ -d "$1_ext" ] || $PY -m synth.extend_stop "$1" "$1_ext" --static 24
 }
 
+# heldout_sets "K:SEED ...": render held-out set K from SEED (data/v4/heldoutK{,_ext}) where it is missing.
+heldout_sets() {
+  local ks k
+  for ks in $1; do
+    k=${ks%%:*}
+    [ -d data/v4/heldout${k}_ext ] || heldout_set data/v4/heldout$k ${ks#*:}
+  done
+}
+
 # judge_sets RUNS "NAME:CHECKPOINT ..." "K:SEED ...": how the default-model rounds judge a candidate. Renders the
 # held-out sets that are missing (set K from SEED; all of them first), then evaluates each model on each set into
 # RUNS/NAME-heldoutK_ext{.json,/} with its masks in RUNS/pred-NAME-K, skipping reports already there. The verdict:
 # eval/recipes/round_rule.py RUNS SHIPPED CANDIDATE K...
 judge_sets() {
   local runs=$1 models=$2 sets=$3 ks k m out
-  for ks in $sets; do
-    k=${ks%%:*}
-    [ -d data/v4/heldout${k}_ext ] || heldout_set data/v4/heldout$k ${ks#*:}
-  done
+  heldout_sets "$sets"
   for ks in $sets; do
     k=${ks%%:*}
     for m in $models; do
