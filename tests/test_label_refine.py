@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from distinctnet.errors import UserError
-from distinctnet.label.refine import GATED, check_refine, filter_size, refine
+from distinctnet.label.refine import GATED, check_refine, filter_size, guided_filter_cpu, refine, subsample_indices
 from distinctnet.label.runner import Labeller
 from distinctnet.modeling import load_checkpoint
 from test_label_support import MODEL_SIZE, frame, motion_ckpt, one_thread, semantic_ckpt  # noqa: F401
@@ -48,6 +48,31 @@ def test_edges_is_the_guided_filter_of_each_channel():
         ref = naive_guided_filter(rgb / 255.0, p[c], 2, 1e-2)
         # the window means at the border differ (kornia reflects, the reference clips): compare the inside
         np.testing.assert_allclose(got[c, 4:-4, 4:-4], ref[4:-4, 4:-4], atol=1e-4)
+
+
+@pytest.mark.parametrize("h, w, size, sub", [(40, 56, 9, 1), (41, 57, 17, 1), (12, 15, 8, 1), (61, 83, 13, 2),
+                                              (50, 70, 7, 3), (48, 69, 11, 2), (9, 40, 9, 4)])
+def test_the_cpu_filter_is_kornias_guided_blur(h, w, size, sub):
+    """Same border (mirrored), same anchor of an even window, same subsampled pixels and upsampling: in float64,
+    where the conditioning of small windows does not hide a difference."""
+    from kornia.filters import guided_blur
+
+    rng = np.random.default_rng(size * 100 + sub)
+    g = torch.from_numpy(rng.random((2, 3, h, w)))
+    g[:, :, : h // 2] *= 0.02  # a nearly flat region: the colour covariance is dominated by eps
+    p = torch.from_numpy(rng.random((2, 4, h, w)))
+    for eps in (1e-2, 3e-5):
+        ref = guided_blur(g, p, size, eps, subsample=sub)
+        got = guided_filter_cpu(g, p, size, eps, sub)
+        assert got.shape == ref.shape and got.dtype == torch.float64
+        np.testing.assert_allclose(got.numpy(), ref.numpy(), atol=1e-8)
+
+
+def test_subsampled_pixels():
+    assert subsample_indices(12, 3).tolist() == [0, 3, 6, 9]  # a multiple: every 3rd pixel
+    assert subsample_indices(2, 3).tolist() == [0]  # shorter than the step: the first pixel
+    idx = subsample_indices(50, 3)
+    assert len(idx) == 16 and idx.min() >= 0 and idx.max() <= 49 and (np.diff(idx) >= 2).all()
 
 
 def test_edges_sharpens_a_soft_outline_at_the_colour_edge():

@@ -282,3 +282,33 @@ def test_bench_label_mode_runs_the_labelling_benchmark(tmp_path, capsys):
     assert main(["bench", "--label", "--checkpoint", str(ckpt), "--runs", "1", "--json", str(out)]) == 0
     res = json.loads(out.read_text())
     assert res["pairs_per_s"] > 0
+
+
+@pytest.mark.parametrize("encoder", ["resnet18", "resnet50"])
+def test_folding_batch_norms_keeps_the_outputs(encoder):
+    from distinctnet.device import prepare_for_inference
+    from distinctnet.modeling.fold import count_batchnorms, fold_batchnorm
+
+    model = DistinctNet(tiny(encoder=encoder, head="semantic", output_stride=16)).eval()
+    g = torch.Generator().manual_seed(1)
+    for m in model.modules():  # statistics far from the identity, so that a missed or wrong fold shows
+        if isinstance(m, torch.nn.BatchNorm2d):
+            n = m.num_features
+            m.running_mean.copy_(torch.randn(n, generator=g) * 0.3)
+            m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(n, generator=g) + 0.5)
+            m.bias.data.copy_(torch.randn(n, generator=g) * 0.2)
+    n_bn = count_batchnorms(model)
+    x, r = torch.rand(2, 3, 64, 96), torch.rand(2, 3, 64, 96)
+    with torch.no_grad():
+        ref, _ = model(x, r)
+        folded = fold_batchnorm(model)
+        assert count_batchnorms(folded) == 0 and count_batchnorms(model) == n_bn > 20
+        got, _ = folded(x, r)
+        ready = prepare_for_inference(model, torch.device("cpu"))
+        lay, _ = ready(x.contiguous(memory_format=torch.channels_last), r)
+        again, _ = model(x, r)
+    assert ref.abs().max() > 0.1
+    torch.testing.assert_close(got, ref, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(lay, ref, atol=1e-4, rtol=1e-4)
+    assert torch.equal(again, ref) and count_batchnorms(ready) == 0  # the model itself is left alone
