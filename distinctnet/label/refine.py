@@ -9,7 +9,7 @@ upsamples to the frame: outlines come out soft and a few pixels off, and half of
   how small a colour step counts as an edge. Large frames are filtered on every ``s``-th pixel (the fast guided
   filter) so that the cost stays that of a frame about the network's size. On the GPU the filter is
   ``kornia.filters.guided_blur``; on the CPU it is :func:`guided_filter_cpu`, the same filter with OpenCV's
-  running-sum box filter and a closed-form 3x3 inverse, about six times faster there (``eval/RESULTS.md``).
+  running-sum box filter and a closed-form 3x3 inverse, four to six times faster there (``eval/RESULTS.md``).
 - ``gate``: the robot, gripper and distractor are kept only where the foreground channel is above its threshold.
   The foreground channel, trained on everything that moves, is cleaner than the part channels, whose low
   calibrated thresholds (gripper 0.1) let in specks far from the robot. The grasped object is left alone: gating it
