@@ -164,9 +164,10 @@ def run(args) -> int:
         name = args.preset
     cfg = model.cfg
     size = args.size or cfg.input_size
+    params = model.num_parameters()  # the network's, before prepare_for_inference folds its batch norms on the CPU
     model = prepare_for_inference(model, device)
     res = measure(model, size, args.batch, device, args.mode, args.runs, args.warmup, args.bf16)
-    res = {"model": name, "config": cfg.to_dict(), "params": model.num_parameters(), "size": list(size),
+    res = {"model": name, "config": cfg.to_dict(), "params": params, "size": list(size),
            "batch": args.batch, "mode": args.mode, "device": machine_name(device),
            "bf16": bool(args.bf16 and device.type == "cuda"), "torch": torch.__version__, **res}
     print(f"{name}: {res['params'] / 1e6:.2f}M params, {size[0]}x{size[1]}, batch {args.batch}, {args.mode} mode, "
