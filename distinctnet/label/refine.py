@@ -4,8 +4,9 @@ The decoder draws its masks on a grid of 4 x 4 input pixels (a 48 x 84 grid at 1
 upsamples to the frame: outlines come out soft and a few pixels off, and half of the robot's wrong pixels lie within
 3 pixels of its outline (eval/QUALITY.md, rows 34-). Two cheap steps on the full-size frame, after the passes:
 
-- ``edges``: a guided filter (He et al. 2010) of every channel, guided by the frame's colours: inside a window of ``RADIUS`` input pixels each probability becomes a linear function of the
-  colour, so the soft outline snaps to the colour edges nearby. ``EPS`` (squared colour units of [0, 1] RGB) sets
+- ``edges``: a guided filter (He et al. 2010) of every channel, guided by the frame's colours: inside a window of
+  ``RADIUS`` input pixels each probability becomes a linear function of the colour, so the soft outline snaps to
+  the colour edges nearby. ``EPS`` (squared colour units of [0, 1] RGB) sets
   how small a colour step counts as an edge. Large frames are filtered on every ``s``-th pixel (the fast guided
   filter) so that the cost stays that of a frame about the network's size. On the GPU the filter is
   ``kornia.filters.guided_blur``; on the CPU it is :func:`guided_filter_cpu`, the same filter with OpenCV's
@@ -140,13 +141,15 @@ def refine(probs, frames, mode: str, classes: tuple[str, ...], thresholds: dict[
     probs = probs.float()
     if mode in ("edges", "both"):
         size, sub = filter_size(probs.shape[-2], input_h, radius)
+        guide = frames.float().div(255.0)
         if probs.device.type == "cpu":
-            probs = guided_filter_cpu(frames.float().div(255.0), probs, size, eps, sub).clamp_(0.0, 1.0)
+            probs = guided_filter_cpu(guide, probs, size, eps, sub)
         else:
             from kornia.filters import guided_blur
 
             with torch.autocast(probs.device.type, enabled=False):  # eps is far below bf16/fp16 resolution
-                probs = guided_blur(frames.float().div(255.0), probs, size, eps, subsample=sub).clamp_(0.0, 1.0)
+                probs = guided_blur(guide, probs, size, eps, subsample=sub)
+        probs = probs.clamp_(0.0, 1.0)
     if mode in ("gate", "both"):
         fg = probs[:, classes.index("foreground")] > thresholds["foreground"]
         ch = [i for i, c in enumerate(classes) if c in GATED]

@@ -19,15 +19,7 @@ C=${C:-distinctnet/assets/default.safetensors}
 SETS="21:1370 22:1390 23:1410 24:1430 25:1450 26:1470"
 source eval/recipes/splits.sh
 heldout_sets "$SETS"
-mkdir -p $RUNS
-for ks in $SETS; do
-  k=${ks%%:*}
-  for mode in none distractor; do
-    out=$RUNS/heldout${k}_ext-$mode
-    [ -f $out.json ] || $DN eval --data data/v4/heldout${k}_ext --checkpoint $C --exclusive $mode \
-      --json $out.json --report $out --out $RUNS/pred-$k-$mode
-  done
-done
+label_modes $RUNS exclusive "$SETS" "none distractor"
 $PY - "$RUNS" <<'PYEOF'
 import json, sys
 runs = sys.argv[1]

@@ -29,14 +29,7 @@ RUNS=${RUNS:-runs/exclusive}
 C=${C:-distinctnet/assets/default.safetensors}
 source eval/recipes/splits.sh
 heldout_sets "23:1410 24:1430"
-mkdir -p $RUNS
-for k in 23 24; do
-  set_=heldout${k}_ext
-  for mode in none distractor larger; do
-    [ -f $RUNS/$set_-$mode.json ] || $DN eval --data data/v4/$set_ --checkpoint $C --exclusive $mode \
-      --json $RUNS/$set_-$mode.json --report $RUNS/$set_-$mode --out $RUNS/pred-$k-$mode
-  done
-done
+label_modes $RUNS exclusive "23 24" "none distractor larger"
 $PY - "$RUNS" <<'PYEOF'
 import json, sys
 runs = sys.argv[1]

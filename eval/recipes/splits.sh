@@ -41,6 +41,22 @@ heldout_sets() {
   done
 }
 
+# label_modes RUNS OPTION "K ..." "MODE ...": the model $C on held-out set K (a "K:SEED" entry is read as K) with
+# `--OPTION MODE`, into RUNS/heldoutK_ext-MODE{.json,/} with its masks in RUNS/pred-K-MODE, skipping reports already
+# there. How the labeller-option recipes (exclusive.sh, exclusive-confirm.sh) compare modes.
+label_modes() {
+  local runs=$1 opt=$2 ks k mode out
+  mkdir -p $runs
+  for ks in $3; do
+    k=${ks%%:*}
+    for mode in $4; do
+      out=$runs/heldout${k}_ext-$mode
+      [ -f $out.json ] || $DN eval --data data/v4/heldout${k}_ext --checkpoint $C --$opt $mode \
+        --json $out.json --report $out --out $runs/pred-$k-$mode
+    done
+  done
+}
+
 # judge_sets RUNS "NAME:CHECKPOINT ..." "K:SEED ...": how the default-model rounds judge a candidate. Renders the
 # held-out sets that are missing (set K from SEED; all of them first), then evaluates each model on each set into
 # RUNS/NAME-heldoutK_ext{.json,/} with its masks in RUNS/pred-NAME-K, skipping reports already there. The verdict:
