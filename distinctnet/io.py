@@ -46,21 +46,30 @@ def atomic_write_json(path: str | os.PathLike, obj) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
 
 
-def encode_image(img: np.ndarray, ext: str, quality: int = 95) -> bytes:
-    """Encode an RGB (HxWx3) or single-channel image; ``ext`` is '.jpg' or '.png'."""
+def encode_image(img: np.ndarray, ext: str, quality: int = 95, full_chroma: bool = False) -> bytes:
+    """Encode an RGB (HxWx3) or single-channel image; ``ext`` is '.jpg' or '.png'.
+
+    ``full_chroma`` keeps a JPEG's colour at full resolution (4:4:4) instead of halving it: small coloured
+    regions (a few false-positive pixels in an overlay) keep their colour.
+    """
     import cv2
 
     if img.ndim == 3 and img.shape[2] == 3:
         img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
-    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext in (".jpg", ".jpeg") else [cv2.IMWRITE_PNG_COMPRESSION, 3]
+    if ext in (".jpg", ".jpeg"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, quality]
+        if full_chroma:
+            params += [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
+    else:
+        params = [cv2.IMWRITE_PNG_COMPRESSION, 3]
     ok, buf = cv2.imencode(ext, img, params)
     if not ok:
         raise ValueError(f"could not encode image as {ext}")
     return buf.tobytes()
 
 
-def atomic_imwrite(path: str | os.PathLike, img: np.ndarray, quality: int = 95) -> None:
-    atomic_write_bytes(path, encode_image(img, Path(path).suffix.lower(), quality))
+def atomic_imwrite(path: str | os.PathLike, img: np.ndarray, quality: int = 95, full_chroma: bool = False) -> None:
+    atomic_write_bytes(path, encode_image(img, Path(path).suffix.lower(), quality, full_chroma))
 
 
 def imread_rgb(path: str | os.PathLike) -> np.ndarray:

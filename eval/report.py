@@ -5,7 +5,7 @@
     out_dir/report.md
     out_dir/scores.png                   per-class IoU and per-part J&F bars
     out_dir/motion_stop.png              mask kept after the motion stop (when any video has a stop)
-    out_dir/worst/NN_{video}_{frame}.png worst frames: one panel per scored class
+    out_dir/worst/NN_{video}_{frame}.jpg worst frames: one panel per scored class (JPEG, half a PNG's size)
 
 Overlay colours: true positive green, false positive (predicted, not in GT) red, false negative (in GT,
 missed) blue; GT contour white, predicted contour yellow. The image comes from the GT tree.
@@ -21,6 +21,7 @@ from distinctnet.io import atomic_imwrite, atomic_write_bytes, atomic_write_figu
 TP_COLOR, FP_COLOR, FN_COLOR = (40, 200, 40), (230, 40, 40), (40, 90, 255)
 GT_CONTOUR, PRED_CONTOUR = (255, 255, 255), (255, 230, 0)
 PANEL_WIDTH = 420
+OVERLAY_QUALITY = 85   # JPEG quality of the worst-frame overlays
 
 
 def _fmt(v, digits=1) -> str:
@@ -222,9 +223,10 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
         cells = [_fmt(w["iou"].get(c)) for c in classes if c != "background"]
         lines.append(f"| {k + 1} | {w['video']} | {w['frame']} | {_fmt(w['score'])} | " + " | ".join(cells) + " |")
         if k < overlays:
-            name = f"worst/{k + 1:02d}_{w['video']}_{w['frame']:05d}.png"
+            name = f"worst/{k + 1:02d}_{w['video']}_{w['frame']:05d}.jpg"
             scored = [c for c in classes if c in w["iou"]]
-            atomic_imwrite(out / name, frame_overlay(gt_root, pred_root, w["video"], w["frame"], scored, w["iou"]))
+            atomic_imwrite(out / name, frame_overlay(gt_root, pred_root, w["video"], w["frame"], scored, w["iou"]),
+                           OVERLAY_QUALITY, full_chroma=True)
             pictures.append(f"**{k + 1}. {w['video']} frame {w['frame']}** (score {_fmt(w['score'])})"
                             f"\n\n![]({name})")
     if pictures:

@@ -169,10 +169,11 @@ def test_report_files(trees, tmp_path):
     for name in ("scores.png", "motion_stop.png"):
         img = cv2.imread(str(tmp_path / "rep" / name))
         assert img is not None and img.shape[0] > 100
-    worst = sorted((tmp_path / "rep" / "worst").glob("*.png"))
+    worst = sorted((tmp_path / "rep" / "worst").glob("*.jpg"))
     assert len(worst) == 3
     first = r["worst_frames"][0]
-    assert worst[0].name == f"01_{first['video']}_{first['frame']:05d}.png"
+    assert worst[0].name == f"01_{first['video']}_{first['frame']:05d}.jpg"
+    assert f"![](worst/{worst[0].name})" in text
     # worst: m frame 9 (robot IoU 40), then the three frames of 'a' (mean IoU 45.5): one panel per class
     assert [(w["video"], w["frame"]) for w in r["worst_frames"][:4]] == [("m", 9), ("a", 0), ("a", 1), ("a", 2)]
     assert cv2.imread(str(worst[0])).shape == (22 + SHAPE[0], SHAPE[1], 3)
