@@ -81,6 +81,26 @@ def test_split_is_reproducible_and_by_video(data):
     assert {v.key for v in train} | {v.key for v in val} == {v.key for v in videos}
 
 
+def test_root_repeats_oversample_one_tree_and_leave_validation_alone(data, tmp_path):
+    from distinctnet.errors import UserError
+    from training.data import PairData
+
+    small = make_tiny_data(tmp_path / "small", videos=2, frames=6, seed=5)
+    kw = dict(batch_size=2, num_workers=0, val_fraction=0.25, input_size=(64, 96), classes=["foreground"])
+    plain = PairData(roots=[str(data), str(small)], **kw)
+    plain.setup("fit")
+    more = PairData(roots=[str(data), str(small)], root_repeats=[1, 3], **kw)
+    more.setup("fit")
+    assert more.val_videos == plain.val_videos
+    count = lambda vids, root: sum(v.root == str(root) for v in vids)  # noqa: E731
+    assert count(more.train_videos, data) == count(plain.train_videos, data)
+    assert count(more.train_videos, small) == 3 * count(plain.train_videos, small) > 0
+    assert len(more.train_dataloader().dataset) > len(plain.train_dataloader().dataset)
+    for bad in ([1], [1, 0], [1, 1.5]):
+        with pytest.raises(UserError, match="root_repeats"):
+            PairData(roots=[str(data), str(small)], root_repeats=bad, **kw)
+
+
 def test_pair_labels_are_the_target_frames_foreground(data):
     from distinctnet.layout import Recording, foreground
     from training.augment import AugmentConfig
@@ -327,10 +347,10 @@ def test_every_shipped_config_builds(tmp_path, config):
     assert cfg.head == ("motion" if stage == "motion" else "semantic")
     assert cfg.recurrent == (stage == "recurrent")
     assert type(cli.datamodule).__name__ == ("SequenceData" if stage == "recurrent" else "PairData")
-    assert cfg.encoder == ("resnet18" if preset == "cpu-small" else "resnet50")
-    if stage != "motion":
-        assert cli.model.hparams.freeze == ["siamese"]
-    assert (CONFIGS / config).read_text().count("bf16-mixed") == (1 if preset == "gpu" else 0)
+    assert cfg.encoder == ("resnet18" if preset in ("cpu-small", "gpu-fast") else "resnet50")
+    if stage != "motion":   # gpu-fast continues the shipped network as a whole
+        assert cli.model.hparams.freeze == ([] if preset == "gpu-fast" else ["siamese"])
+    assert (CONFIGS / config).read_text().count("bf16-mixed") == (1 if preset.startswith("gpu") else 0)
 
 
 # -- errors and plots -------------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ class RecordingData(pl.LightningDataModule):
     def __init__(self, roots: list[str], val_roots: Optional[list[str]] = None, val_fraction: float = 0.1,
                  split_seed: int = 0, batch_size: int = 2, num_workers: int = 2,
                  augment: Optional[AugmentConfig] = None, input_size: Optional[tuple[int, int]] = None,
-                 classes: Optional[list[str]] = None, pin_memory: bool = False, persistent_workers: bool = False):
+                 classes: Optional[list[str]] = None, pin_memory: bool = False, persistent_workers: bool = False,
+                 root_repeats: Optional[list[int]] = None):
         """
         Args:
             roots: labelled-recording trees to train on (videos are split into train/val by video).
@@ -47,6 +48,9 @@ class RecordingData(pl.LightningDataModule):
             persistent_workers: keep the loader processes from epoch to epoch (with many workers, respawning
                 them costs seconds per epoch). The sample stream then differs from a run without (still
                 seeded and reproducible), so the CPU recipes keep the default, False.
+            root_repeats: how many times each root's training videos are drawn per epoch, one count per entry
+                of ``roots`` (default 1 each): oversamples a small tree beside a large one, e.g. 24 rendered
+                recordings beside 10,000 composites. Validation videos are not repeated.
         """
         super().__init__()
         if batch_size < 2:
@@ -60,6 +64,11 @@ class RecordingData(pl.LightningDataModule):
         self.augment = augment or AugmentConfig()
         self.input_size = tuple(input_size) if input_size else None
         self.classes = tuple(classes) if classes else None
+        self.root_repeats = list(root_repeats) if root_repeats else None
+        if self.root_repeats is not None and (len(self.root_repeats) != len(self.roots) or
+                                              any(int(k) != k or k < 1 for k in self.root_repeats)):
+            raise UserError(f"data.root_repeats must hold one whole number >= 1 per entry of data.roots "
+                            f"({len(self.roots)}), got {self.root_repeats}")
         self.train_videos: list[Video] = []
         self.val_videos: list[Video] = []
 
@@ -81,6 +90,9 @@ class RecordingData(pl.LightningDataModule):
             self.train_videos, self.val_videos = split_videos(videos, self.val_fraction, self.split_seed)
         if not self.train_videos:
             raise UserError(f"{', '.join(self.roots)}: no finished videos to train on")
+        if self.root_repeats:
+            repeats = {str(r): int(k) for r, k in zip(self.roots, self.root_repeats)}
+            self.train_videos = [v for v in self.train_videos for _ in range(repeats.get(v.root, 1))]
         self.size, self.label_classes = self.resolve()
 
     def _loader(self, dataset, **kw) -> DataLoader:

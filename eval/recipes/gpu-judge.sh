@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The verdict on a GPU round (eval/recipes/gpu-train.sh): join the two candidates that came back (raw: the shipped
+# network after the GPU run; soup: its mean with the shipped weights), then judge both against the shipped model.
+#
+# Rule, fixed and committed with this file, before any GPU run and before sets 27-28 (seeds 1490, 1510) were
+# rendered: a candidate replaces the shipped model only if eval/recipes/round_rule.py passes on each of sets 27 and
+# 28 (robot and foreground IoU rise, the mean of the four target IoUs rises, gripper and object fall by at most 1.0,
+# >= 95% of the robot IoU kept 20 frames into a stop, >= 3 pairs/s on the 2-core CPU). If both pass, the one with
+# the higher mean of the four target IoUs over the two sets is shipped. Sets 21-26 are evaluated too, for the
+# record (every one was looked at before: they do not decide).
+#
+#   bash eval/recipes/gpu-judge.sh FILES_AT       # FILES_AT: the folder the GPU call's files came back to
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+FILES=${1:?usage: gpu-judge.sh FILES_AT (the folder holding raw.safetensors.part00 ... and SHA256SUMS)}
+DN=${DN:-.venv/bin/distinctnet}
+PY=${PY:-.venv/bin/python}
+RUNS=${RUNS:-runs/gpu}
+C=${C:-distinctnet/assets/default.safetensors}
+source eval/recipes/splits.sh
+mkdir -p $RUNS
+for m in raw soup; do
+  [ -f $RUNS/$m.safetensors ] || $PY -m eval.gpu_bundle join "$FILES"/$m.safetensors.part* --out $RUNS/$m.safetensors
+done
+cp "$FILES"/log.txt "$FILES"/metrics.csv $RUNS/ 2>/dev/null || true
+MODELS="shipped:$C raw:$RUNS/raw.safetensors soup:$RUNS/soup.safetensors"
+judge_sets $RUNS "$MODELS" "27:1490 28:1510"
+verdict=none
+for m in raw soup; do
+  echo "== $m against the shipped model"
+  $PY eval/recipes/round_rule.py $RUNS shipped $m 27 28 && verdict="$verdict $m" || true
+done
+judge_sets $RUNS "$MODELS" "21:1370 22:1390 23:1410 24:1430 25:1450 26:1470"
+for m in raw soup; do $PY eval/recipes/round_rule.py $RUNS shipped $m 21 22 23 24 25 26 || true; done
+$PY - $RUNS $verdict <<'PYEOF'
+import json, sys
+sys.path.insert(0, "eval/recipes")
+from round_rule import judge
+runs, passed = sys.argv[1], sys.argv[3:]
+if not passed:
+    sys.exit(print("verdict: no candidate passed on sets 27-28; the shipped model stays"))
+gain = {m: sum(judge(*(json.load(open(f"{runs}/{n}-heldout{k}_ext.json")) for n in ("shipped", m)))[1]
+               for k in (27, 28)) / 2 for m in passed}
+best = max(gain, key=gain.get)
+print("verdict: ship", best, "(mean change of the four target IoUs on sets 27-28:",
+      ", ".join(f"{m} {g:+.2f}" for m, g in gain.items()) + f"); {runs}/{best}.safetensors")
+PYEOF

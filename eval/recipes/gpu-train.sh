@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The shipped default network trained further in one lent GPU call: composites made on that machine's 16 cores
+# from a carried bundle of renders, then training/configs/gpu-fast-semantic.yaml (whole network, bf16, batch 32,
+# cosine over STEPS steps, stopped by TRAIN_S seconds at the latest), then the candidate twice (raw, and averaged
+# with the shipped weights as every shipped model since v3 was made), in fp16, cut into parts for the trip back.
+# Budget of one call (600 s): wheels ~15 s, NUM composites ~40 s, training <= TRAIN_S, export ~15 s.
+#
+# Prepare here, once (both folders are ignored: echo /.whl/ >> .git/info/exclude; echo /.gpu-train/ >> ...):
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl \
+#     segmentation-models-pytorch==0.6.0 albumentations==2.0.8 albucore==0.0.24 pydantic==2.14.4 \
+#     pydantic_core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5 typing_extensions==4.16.0 \
+#     simsimd==6.5.16 stringzilla==5.3.2 jsonargparse==4.53.0 docstring_parser==0.18.0 typeshed_client==2.15.0
+#   .venv/bin/python -m eval.gpu_bundle pack --robots data/v10/robots --objects data/v10/objects \
+#     --backgrounds data/v3/bg_train --out .gpu-train          # training renders only: no held-out robot or photo
+#   .venv/bin/python -m eval.gpu_bundle size --carry .whl .gpu-train    # must fit the call's 64 MiB
+# Try it here first (CPU, tiny budget; nothing installed):
+#   INSTALL=0 PY=.venv/bin/python OUT=/tmp/gt-out WORK=/tmp/gt-work NUM=24 STEPS=4 bash eval/recipes/gpu-train.sh \
+#     --trainer.accelerator=cpu --trainer.precision=32-true --data.batch_size=4 --data.num_workers=1 \
+#     --trainer.val_check_interval=2 --trainer.limit_val_batches=1
+# Run there: one call, carry [".whl", ".gpu-train"], timeout_s 600:  bash eval/recipes/gpu-train.sh
+# Back here (FILES_AT = the call's files_at):  bash eval/recipes/gpu-judge.sh FILES_AT
+set -uo pipefail
+OUT=${OUT:-out/gpu-train}
+B=${BUNDLE:-.gpu-train}
+W=${WORK:-/tmp/gpu-train}
+PY=${PY:-python3}
+NUM=${NUM:-10000}
+STEPS=${STEPS:-2400}
+TRAIN_S=${TRAIN_S:-390}
+C=distinctnet/assets/default.safetensors
+mkdir -p "$OUT" "$W"
+exec > >(tee -a "$OUT/log.txt") 2>&1
+step() { echo "== $(date -u +%T) +$((SECONDS))s: $*"; }
+if [ "${INSTALL:-1}" = 1 ]; then
+  step "installing the carried wheels"
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    || { echo "gpu-train: installing the carried wheels failed" >&2; exit 1; }
+  export PYTHONPATH=/tmp/site:$PWD
+fi
+export PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>/dev/null || echo "no nvidia-smi"
+for d in robots objects backgrounds; do
+  [ -d "$B/$d" ] || { echo "gpu-train: $B/$d missing: pack the bundle first (header of this file)" >&2; exit 1; }
+done
+
+step "composites: $NUM pairs on $(nproc) cores"
+[ -f "$W/pairs/meta.json" ] || $PY -m distinctnet.cli synth composite "$W/pairs" --robots "$B/robots" \
+  --objects "$B/objects" --backgrounds "$B/backgrounds" --num "$NUM" --size 192x336 --seed 101 --workers "$(nproc)" \
+  || { echo "gpu-train: compositing failed" >&2; exit 1; }
+
+step "training: at most $STEPS steps or $TRAIN_S s"
+printf -v MAX_TIME "00:%02d:%02d:%02d" $((TRAIN_S / 3600)) $((TRAIN_S % 3600 / 60)) $((TRAIN_S % 60))
+$PY -m distinctnet.cli train --config training/configs/gpu-fast-semantic.yaml \
+  --data.roots="[$B/robots,$W/pairs]" --trainer.max_steps="$STEPS" --trainer.max_time="$MAX_TIME" \
+  --trainer.default_root_dir="$W/run" --export="$W/raw32.safetensors" --trainer.enable_progress_bar=false "$@" \
+  || { echo "gpu-train: training failed" >&2; exit 1; }
+
+step "export: raw and soup in fp16, cut into parts"
+$PY -m training.export "$W/raw32.safetensors" "$W/raw.safetensors" --fp16 || exit 1
+$PY -m training.export "$C" "$W/soup.safetensors" --average "$W/raw32.safetensors" --fp16 || exit 1
+$PY -m eval.gpu_bundle split "$W/raw.safetensors" --out "$OUT" && \
+  $PY -m eval.gpu_bundle split "$W/soup.safetensors" --out "$OUT" || exit 1
+CSV=$(ls -td "$W"/run/csv/version_* | head -1); cp "$CSV/metrics.csv" "$OUT/metrics.csv"; cp "$CSV/curves.png" "$OUT/curves.png" 2>/dev/null
+step "done"
