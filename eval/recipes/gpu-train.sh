@@ -5,15 +5,8 @@
 # with the shipped weights as every shipped model since v3 was made), in fp16, cut into parts for the trip back.
 # Budget of one call (600 s): wheels ~15 s, NUM composites ~40 s, training <= TRAIN_S, export ~15 s.
 #
-# Prepare here, once (both folders are ignored: echo /.whl/ >> .git/info/exclude; echo /.gpu-train/ >> ...):
-#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-#     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl \
-#     segmentation-models-pytorch==0.6.0 albumentations==2.0.8 albucore==0.0.24 pydantic==2.14.4 \
-#     pydantic_core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5 typing_extensions==4.16.0 \
-#     simsimd==6.5.16 stringzilla==5.3.2 jsonargparse==4.53.0 docstring_parser==0.18.0 typeshed_client==2.15.0
-#   .venv/bin/python -m eval.gpu_bundle pack --robots data/v10/robots --objects data/v10/objects \
-#     --backgrounds data/v3/bg_train --out .gpu-train          # training renders only: no held-out robot or photo
-#   .venv/bin/python -m eval.gpu_bundle size --carry .whl .gpu-train    # must fit the call's 64 MiB
+# Prepare here, once: bash eval/recipes/gpu-bundle.sh (renders, the bundle .gpu-train, the wheels .whl, the size
+# check: the call carries at most 64 MiB, working tree included).
 # Try it here first (CPU, tiny budget; nothing installed):
 #   INSTALL=0 PY=.venv/bin/python OUT=/tmp/gt-out WORK=/tmp/gt-work NUM=24 STEPS=4 bash eval/recipes/gpu-train.sh \
 #     --trainer.accelerator=cpu --trainer.precision=32-true --data.batch_size=4 --data.num_workers=1 \
@@ -26,8 +19,8 @@ B=${BUNDLE:-.gpu-train}
 W=${WORK:-/tmp/gpu-train}
 PY=${PY:-python3}
 NUM=${NUM:-10000}
-STEPS=${STEPS:-2400}
-TRAIN_S=${TRAIN_S:-390}
+STEPS=${STEPS:-3000}
+TRAIN_S=${TRAIN_S:-400}
 C=distinctnet/assets/default.safetensors
 mkdir -p "$OUT" "$W"
 exec > >(tee -a "$OUT/log.txt") 2>&1
