@@ -8,8 +8,6 @@ cd "$(dirname "$0")/../.."
 DN=${DN:-.venv/bin/distinctnet}
 PY=${PY:-.venv/bin/python}
 source eval/recipes/splits.sh
-grep -qx '/.whl/' .git/info/exclude 2>/dev/null || echo /.whl/ >> .git/info/exclude
-grep -qx '/.gpu-train/' .git/info/exclude || echo /.gpu-train/ >> .git/info/exclude
 [ -d data/v10/objects ] || $DN synth objects data/v10/objects --objects data/v1/objects_ycb_train --count 30 --views 6
 [ -f data/v10/robots/meta.json ] && [ "$(ls data/v10/robots/meta.d | wc -l)" -ge 24 ] || \
   $DN synth robots data/v10/robots --robots ur5e,kinova3,sawyer,panda140,panda,kuka --count 24 --frames 16 \

@@ -2,8 +2,7 @@
 # One lent GPU session (this workplace's H100/H200 image: torch, Lightning, timm, OpenCV; no network) in one
 # call: install the carried wheels of what the image lacks, then python -m eval.gpu_check. Figures: $OUT.
 #
-# Prepare here, once (both folders are ignored by git; they travel with `carry`):
-#   echo /.whl/ >> .git/info/exclude; echo /.gpu/ >> .git/info/exclude
+# Prepare here, once (.whl and .gpu are in .gitignore; they travel with `carry`):
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl \
 #     segmentation-models-pytorch==0.6.0 albumentations==2.0.8 albucore==0.0.24 pydantic==2.14.4 \
