@@ -3,7 +3,8 @@
 # from a carried bundle of renders, then training/configs/gpu-fast-semantic.yaml (whole network, bf16, batch 32,
 # cosine over STEPS steps, stopped by TRAIN_S seconds at the latest), then the candidate twice (raw, and averaged
 # with the shipped weights as every shipped model since v3 was made), in fp16, cut into parts for the trip back.
-# Budget of one call (600 s): wheels ~15 s, NUM composites ~40 s, training <= TRAIN_S, export ~15 s.
+# Budget of one call (600 s): wheels ~15 s, NUM composites ~40 s (cut at COMP_S), training <= TRAIN_S (less when
+# the steps before it ran late: everything is written by DEADLINE), export ~15 s.
 #
 # Prepare here, once: bash eval/recipes/gpu-bundle.sh (renders, the bundle .gpu-train, the wheels .whl, the size
 # check: the call carries at most 64 MiB, working tree included).
@@ -21,6 +22,8 @@ PY=${PY:-python3}
 NUM=${NUM:-10000}
 STEPS=${STEPS:-3000}
 TRAIN_S=${TRAIN_S:-400}
+COMP_S=${COMP_S:-120}
+DEADLINE=${DEADLINE:-570}   # seconds from the start by which everything is written (a call is cut at 600)
 C=distinctnet/assets/default.safetensors
 mkdir -p "$OUT" "$W"
 exec > >(tee -a "$OUT/log.txt") 2>&1
@@ -37,11 +40,16 @@ for d in robots objects backgrounds; do
   [ -d "$B/$d" ] || { echo "gpu-train: $B/$d missing: pack the bundle first (header of this file)" >&2; exit 1; }
 done
 
-step "composites: $NUM pairs on $(nproc) cores"
-[ -f "$W/pairs/meta.json" ] || $PY -m distinctnet.cli synth composite "$W/pairs" --robots "$B/robots" \
-  --objects "$B/objects" --backgrounds "$B/backgrounds" --num "$NUM" --size 192x336 --seed 101 --workers "$(nproc)" \
-  || { echo "gpu-train: compositing failed" >&2; exit 1; }
+step "composites: $NUM pairs on $(nproc) cores, at most $COMP_S s"
+timeout "$COMP_S" $PY -m distinctnet.cli synth composite "$W/pairs" --robots "$B/robots" --objects "$B/objects" \
+  --backgrounds "$B/backgrounds" --num "$NUM" --size 192x336 --seed 101 --workers "$(nproc)"
+rc=$?   # 124: out of time; the pairs finished so far are complete (each one is written atomically) and are used
+[ $rc = 0 ] || [ $rc = 124 ] || { echo "gpu-train: compositing failed" >&2; exit 1; }
+echo "composites on disk: $(ls "$W/pairs/meta.d" 2>/dev/null | wc -l)"
 
+left=$((DEADLINE - SECONDS - 90))   # 90 s kept: Lightning overshoots max_time (final validation, preview), then export
+[ $left -lt "$TRAIN_S" ] && TRAIN_S=$left
+[ "$TRAIN_S" -ge 60 ] || { echo "gpu-train: only $TRAIN_S s left for training" >&2; exit 1; }
 step "training: at most $STEPS steps or $TRAIN_S s"
 printf -v MAX_TIME "00:%02d:%02d:%02d" $((TRAIN_S / 3600)) $((TRAIN_S % 3600 / 60)) $((TRAIN_S % 60))
 $PY -m distinctnet.cli train --config training/configs/gpu-fast-semantic.yaml \
