@@ -191,6 +191,22 @@ def test_export_average_is_the_mean_of_the_weights(tmp_path):
     assert any(not torch.equal(ss[k], sa[k]) for k in ss if ss[k].is_floating_point())
     assert s.meta["stage"] == "a" and s.meta["averaged"] == [str(tmp_path / "a.safetensors"),
                                                              str(tmp_path / "b.safetensors")]
+    # --calibration-from: the thresholds and review margins of another checkpoint, same classes only
+    cal = {"thresholds": {c: 0.1 * (k + 1) for k, c in enumerate(a.cfg.classes)}, "thresholds_from": "set x",
+           "review_margins": {a.cfg.classes[0]: 0.2}}
+    save_checkpoint(b, tmp_path / "cal.safetensors", meta={"stage": "b", **cal})
+    assert export_main([str(tmp_path / "a.safetensors"), str(tmp_path / "t.safetensors"),
+                        "--calibration-from", str(tmp_path / "cal.safetensors")]) == 0
+    t = load_checkpoint(tmp_path / "t.safetensors")
+    assert {k: t.meta.get(k) for k in cal} == cal and t.meta["stage"] == "a"
+    torch.testing.assert_close(t.state_dict(), a.state_dict())
+    assert export_main([str(tmp_path / "a.safetensors"), str(tmp_path / "y.safetensors"),   # no thresholds there
+                        "--calibration-from", str(tmp_path / "b.safetensors")]) == 1
+    other = DistinctNet(tiny(classes=["foreground", "robot"]))
+    save_checkpoint(other, tmp_path / "o.safetensors", meta={"thresholds": {"foreground": 0.5, "robot": 0.4}})
+    assert export_main([str(tmp_path / "a.safetensors"), str(tmp_path / "y.safetensors"),
+                        "--calibration-from", str(tmp_path / "o.safetensors")]) == 1
+    assert not (tmp_path / "y.safetensors").exists()
     # another network cannot be averaged in: a one-line error naming the file
     save_checkpoint(DistinctNet(tiny(decoder_channels=16)), tmp_path / "c.safetensors")
     assert export_main([str(tmp_path / "a.safetensors"), str(tmp_path / "x.safetensors"),

@@ -3,9 +3,13 @@
     python -m training.export runs/x/checkpoints/best.ckpt model.safetensors
     python -m training.export model.safetensors small.safetensors --fp16   # half the file, e.g. to ship it
     python -m training.export a.safetensors soup.safetensors --average b.safetensors   # uniform weight average
+    python -m training.export run.safetensors out.safetensors --calibration-from shipped.safetensors
 
 ``--average`` makes a uniform "model soup" (Wortsman et al., 2022): the element-wise mean of the weights (and
 BatchNorm statistics) of checkpoints of the same network, e.g. two fine-tuning runs that share their start.
+``--calibration-from`` copies another checkpoint's label calibration (per-part mask thresholds and review margins,
+with where they came from) into the export: a continued run of the shipped model, whose own export has none and
+would be labelled at 0.5 everywhere, keeps the thresholds the shipped model was calibrated with.
 """
 from __future__ import annotations
 
@@ -97,6 +101,24 @@ def average_checkpoints(paths: list[str | Path]):
     return first
 
 
+CALIBRATION_KEYS = ("thresholds", "thresholds_from", "review_margins", "review_margins_from")
+
+
+def calibration_of(path: str | Path, classes: list[str] | None = None) -> dict:
+    """The label calibration in the meta of checkpoint ``path`` (the keys of CALIBRATION_KEYS it has); with
+    ``classes``, its thresholds must name exactly those channels."""
+    from distinctnet.modeling.checkpoint import read_header
+
+    header = read_header(path)
+    meta = {k: header["meta"][k] for k in CALIBRATION_KEYS if k in header["meta"]}
+    if "thresholds" not in meta:
+        raise fail(path, "has no calibrated thresholds to copy")
+    th = meta["thresholds"]
+    if classes is not None and isinstance(th, dict) and sorted(th) != sorted(classes):
+        raise fail(path, f"its thresholds are for {sorted(th)}, the exported model predicts {sorted(classes)}")
+    return meta
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.export", description=__doc__.splitlines()[0])
     p.add_argument("ckpt")
@@ -105,9 +127,18 @@ def main(argv: list[str] | None = None) -> int:
                                                        "as float32)")
     p.add_argument("--average", nargs="+", metavar="CKPT", default=[],
                    help="average the weights of CKPT with these checkpoints of the same network (model soup)")
+    p.add_argument("--calibration-from", metavar="CKPT",
+                   help="copy the mask thresholds and review margins of this checkpoint (same classes)")
     args = p.parse_args(argv)
     try:
-        print(export_checkpoint(args.ckpt, args.out, dtype=torch.float16 if args.fp16 else None,
+        meta = None
+        if args.calibration_from:
+            from distinctnet.modeling.checkpoint import read_header
+
+            ours = args.ckpt.endswith(".safetensors")   # a Lightning .ckpt's classes are checked when it loads
+            classes = read_header(args.ckpt)["config"].get("classes") if ours else None
+            meta = calibration_of(args.calibration_from, classes)
+        print(export_checkpoint(args.ckpt, args.out, meta=meta, dtype=torch.float16 if args.fp16 else None,
                                 average=args.average))
     except UserError as e:
         print(f"export: error: {e}", file=sys.stderr)

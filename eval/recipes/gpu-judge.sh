@@ -25,6 +25,13 @@ for m in raw soup; do
   [ -f $RUNS/$m.safetensors ] || $PY -m eval.gpu_bundle join "$FILES"/$m.safetensors.part* --out $RUNS/$m.safetensors
 done
 cp "$FILES"/log.txt "$FILES"/metrics.csv $RUNS/ 2>/dev/null || true
+$PY - $RUNS/raw.safetensors $RUNS/soup.safetensors <<'PYEOF'
+import sys
+from distinctnet.modeling.checkpoint import read_header
+for p in sys.argv[1:]:   # judged at 0.5 everywhere, a candidate would lose gripper and object IoU to the thresholds
+    if "thresholds" not in read_header(p)["meta"]:
+        sys.exit(f"{p}: no calibrated thresholds (export it with --calibration-from the shipped model)")
+PYEOF
 MODELS="shipped:$C raw:$RUNS/raw.safetensors soup:$RUNS/soup.safetensors"
 judge_sets $RUNS "$MODELS" "27:1490 28:1510"
 verdict=none

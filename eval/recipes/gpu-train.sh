@@ -58,7 +58,7 @@ $PY -m distinctnet.cli train --config training/configs/gpu-fast-semantic.yaml \
   || { echo "gpu-train: training failed" >&2; exit 1; }
 
 step "export: raw and soup in fp16, cut into parts"
-$PY -m training.export "$W/raw32.safetensors" "$W/raw.safetensors" --fp16 || exit 1
+$PY -m training.export "$W/raw32.safetensors" "$W/raw.safetensors" --fp16 --calibration-from "$C" || exit 1
 $PY -m training.export "$C" "$W/soup.safetensors" --average "$W/raw32.safetensors" --fp16 || exit 1
 $PY -m eval.gpu_bundle split "$W/raw.safetensors" --out "$OUT" && \
   $PY -m eval.gpu_bundle split "$W/soup.safetensors" --out "$OUT" || exit 1
