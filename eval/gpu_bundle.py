@@ -164,6 +164,9 @@ def join(parts: list[Path], out: Path) -> str:
     parts = sorted(Path(p) for p in parts)
     if not parts:
         raise UserError("join: no parts given")
+    for p in parts:
+        if not p.is_file():
+            raise fail(p, "join: no such part")
     name = parts[0].name.rsplit(".part", 1)[0]
     if any(p.name.rsplit(".part", 1)[0] != name for p in parts):
         raise fail(parts[0].parent, f"join: the parts are not all of {name}")
@@ -239,8 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             digest = join(args.parts, args.out)
             print(f"{args.out}: {os.path.getsize(args.out)} bytes, SHA-256 {digest} (matches)")
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        print(f"gpu_bundle: error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -56,7 +56,7 @@ def test_pack_resizes_frames_and_masks_and_keeps_the_meta(tmp_path):
     assert cv2.imread(str(out / "backgrounds" / "room.jpg")).shape == (320, 400, 3)
     # packing again skips finished videos; a folder that is not a bundle is refused
     assert main(["pack", "--robots", str(src), "--out", str(out), "--quiet"]) == 0
-    assert main(["pack", "--robots", str(src), "--out", str(bg), "--quiet"]) == 2
+    assert main(["pack", "--robots", str(src), "--out", str(bg), "--quiet"]) == 1
 
 
 def test_split_and_join_round_trip_and_catch_a_bad_part(tmp_path):
