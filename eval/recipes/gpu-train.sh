@@ -40,9 +40,10 @@ for d in robots objects backgrounds; do
   [ -d "$B/$d" ] || { echo "gpu-train: $B/$d missing: pack the bundle first (header of this file)" >&2; exit 1; }
 done
 
-step "composites: $NUM pairs on $(nproc) cores, at most $COMP_S s"
+CORES=$(nproc); [ "$CORES" -gt 16 ] && CORES=16   # the lent machine has 16; a container may report its host's
+step "composites: $NUM pairs on $CORES cores, at most $COMP_S s"
 timeout "$COMP_S" $PY -m distinctnet.cli synth composite "$W/pairs" --robots "$B/robots" --objects "$B/objects" \
-  --backgrounds "$B/backgrounds" --num "$NUM" --size 192x336 --seed 101 --workers "$(nproc)"
+  --backgrounds "$B/backgrounds" --num "$NUM" --size 192x336 --seed 101 --workers "$CORES"
 rc=$?   # 124: out of time; the pairs finished so far are complete (each one is written atomically) and are used
 [ $rc = 0 ] || [ $rc = 124 ] || { echo "gpu-train: compositing failed" >&2; exit 1; }
 echo "composites on disk: $(ls "$W/pairs/meta.d" 2>/dev/null | wc -l)"
@@ -64,3 +65,4 @@ $PY -m eval.gpu_bundle split "$W/raw.safetensors" --out "$OUT" && \
   $PY -m eval.gpu_bundle split "$W/soup.safetensors" --out "$OUT" || exit 1
 CSV=$(ls -td "$W"/run/csv/version_* | head -1); cp "$CSV/metrics.csv" "$OUT/metrics.csv"; cp "$CSV/curves.png" "$OUT/curves.png" 2>/dev/null
 step "done"
+sleep 1   # let tee write the last lines of log.txt
