@@ -33,9 +33,12 @@ def read_lightning_checkpoint(path: str | Path) -> dict:
         raise fail(path, f"not a Lightning checkpoint ({type(e).__name__})") from None
 
 
-def _save(net, out_path: str | Path, info: dict, dtype: torch.dtype | None) -> Path:
+def _save(net, out_path: str | Path, info: dict, dtype: torch.dtype | None,
+          calibration_from: str | Path | None = None) -> Path:
     from distinctnet.modeling import save_checkpoint
 
+    if calibration_from:   # checked against the classes of the network being saved, whatever it was loaded from
+        info = {**info, **calibration_of(calibration_from, list(net.cfg.classes))}
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     if dtype is not None:
@@ -45,16 +48,18 @@ def _save(net, out_path: str | Path, info: dict, dtype: torch.dtype | None) -> P
 
 
 def export_checkpoint(ckpt_path: str | Path, out_path: str | Path, meta: dict | None = None,
-                      dtype: torch.dtype | None = None, average: list[str | Path] = ()) -> Path:
+                      dtype: torch.dtype | None = None, average: list[str | Path] = (),
+                      calibration_from: str | Path | None = None) -> Path:
     """Rebuild the network from the checkpoint's hyperparameters, load its weights, save_checkpoint.
-    ``average``: more of our .safetensors checkpoints to average ``ckpt_path`` with (model soup)."""
+    ``average``: more of our .safetensors checkpoints to average ``ckpt_path`` with (model soup);
+    ``calibration_from``: a checkpoint whose label calibration (:func:`calibration_of`) the export takes."""
     from distinctnet.modeling import load_checkpoint
 
     from .module import build_net
 
     if average or str(ckpt_path).endswith(".safetensors"):  # already ours: re-save (e.g. in fp16), meta kept
         net = average_checkpoints([ckpt_path, *average]) if average else load_checkpoint(ckpt_path)
-        return _save(net, out_path, {**net.meta, **(meta or {})}, dtype)
+        return _save(net, out_path, {**net.meta, **(meta or {})}, dtype, calibration_from)
     ckpt = read_lightning_checkpoint(ckpt_path)
     hp = ckpt.get("hyper_parameters") or {}
     if "state_dict" not in ckpt or "preset" not in hp:
@@ -73,7 +78,7 @@ def export_checkpoint(ckpt_path: str | Path, out_path: str | Path, meta: dict | 
             info["best_score"] = float(cb_state["best_model_score"])
             break
     info.update(meta or {})
-    return _save(net, out_path, info, dtype)
+    return _save(net, out_path, info, dtype, calibration_from)
 
 
 def average_checkpoints(paths: list[str | Path]):
@@ -131,15 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="copy the mask thresholds and review margins of this checkpoint (same classes)")
     args = p.parse_args(argv)
     try:
-        meta = None
-        if args.calibration_from:
-            from distinctnet.modeling.checkpoint import read_header
-
-            ours = args.ckpt.endswith(".safetensors")   # a Lightning .ckpt's classes are checked when it loads
-            classes = read_header(args.ckpt)["config"].get("classes") if ours else None
-            meta = calibration_of(args.calibration_from, classes)
-        print(export_checkpoint(args.ckpt, args.out, meta=meta, dtype=torch.float16 if args.fp16 else None,
-                                average=args.average))
+        print(export_checkpoint(args.ckpt, args.out, dtype=torch.float16 if args.fp16 else None,
+                                average=args.average, calibration_from=args.calibration_from))
     except UserError as e:
         print(f"export: error: {e}", file=sys.stderr)
         return 1
