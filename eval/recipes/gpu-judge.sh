@@ -34,20 +34,20 @@ for p in sys.argv[1:]:   # judged at 0.5 everywhere, a candidate would lose grip
 PYEOF
 MODELS="shipped:$C raw:$RUNS/raw.safetensors soup:$RUNS/soup.safetensors"
 judge_sets $RUNS "$MODELS" "27:1490 28:1510"
-verdict=none
+passed=""
 for m in raw soup; do
   echo "== $m against the shipped model"
-  $PY eval/recipes/round_rule.py $RUNS shipped $m 27 28 && verdict="$verdict $m" || true
+  $PY eval/recipes/round_rule.py $RUNS shipped $m 27 28 && passed="$passed $m" || true
 done
 if [ "${RECORD:-1}" = 1 ]; then   # RECORD=0 skips them (a rehearsal)
   judge_sets $RUNS "$MODELS" "21:1370 22:1390 23:1410 24:1430 25:1450 26:1470"
   for m in raw soup; do $PY eval/recipes/round_rule.py $RUNS shipped $m 21 22 23 24 25 26 || true; done
 fi
-$PY - $RUNS $verdict <<'PYEOF'
+$PY - $RUNS $passed <<'PYEOF'
 import json, sys
 sys.path.insert(0, "eval/recipes")
 from round_rule import judge
-runs, passed = sys.argv[1], sys.argv[3:]
+runs, passed = sys.argv[1], sys.argv[2:]
 if not passed:
     sys.exit(print("verdict: no candidate passed on sets 27-28; the shipped model stays"))
 gain = {m: sum(judge(*(json.load(open(f"{runs}/{n}-heldout{k}_ext.json")) for n in ("shipped", m)))[1]
