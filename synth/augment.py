@@ -11,6 +11,9 @@
   random colour times its own shading, identical in both frames, so a model learns the shape and the motion
   of an arm rather than the colours of the few robots that were rendered.
 - :func:`blend_edges`: a median-blurred band along the pasted edges against cut-and-paste artefacts.
+- :func:`cast_shadow`: a soft shadow of the pasted things on the background, projected by one random light for
+  both frames, so it moves with what casts it while its label stays background. Rendered scenes have such
+  shadows and the robot's moving shadow is a motion cue a model must learn to ignore; pasted cut-outs have none.
 """
 from __future__ import annotations
 
@@ -62,6 +65,12 @@ class AugmentConfig:
     edge_ksize: int = 5             # median filter size of the edge blend
     edge_width: int = 1             # half-width (pixels) of the blended band
     repaint_p: float = 0.0          # chance the robot layer is repainted (see repaint)
+    shadow_p: float = 0.0           # chance a pair gets cast shadows (see cast_shadow)
+    shadow_strength: tuple[float, float] = (0.25, 0.7)   # fraction of the light the shadow's core removes
+    shadow_blur: tuple[float, float] = (0.5, 4.0)        # Gaussian sigma of the penumbra, pixels
+    shadow_offset: float = 0.12     # largest shift of the shadow, fraction of the shorter image side
+    shadow_shear: float = 0.8       # largest horizontal shear of the projection (light from the side)
+    shadow_squash: tuple[float, float] = (0.3, 1.0)      # vertical scale of the projection (low light: flat)
 
 
 def _seed(pipeline, seed: int) -> None:
@@ -158,6 +167,34 @@ def repaint(seed: int, images: list[np.ndarray], labels: list[np.ndarray]) -> li
             res[on] = (1.0 - mix) * res[on] + mix * new
         out.append(np.clip(res + 0.5, 0, 255).astype(np.uint8))
     return out
+
+
+def shadow_light(rng: np.random.Generator, shape: tuple[int, int], cfg: AugmentConfig) -> tuple[np.ndarray, float, float]:
+    """One light for a pair: the projection (2x3 affine, about the image centre, the same in both frames, so the
+    shadow moves exactly as its caster does), the penumbra's sigma and the shadow's strength."""
+    h, w = shape
+    shear = rng.uniform(-cfg.shadow_shear, cfg.shadow_shear)
+    squash = rng.uniform(*cfg.shadow_squash)
+    dx, dy = rng.uniform(-1, 1, 2) * cfg.shadow_offset * min(h, w)
+    a = np.array([[1.0, shear], [0.0, squash]])
+    c = np.array([w / 2, h / 2])
+    M = np.hstack([a, (c - a @ c + [dx, dy])[:, None]])
+    return M, float(rng.uniform(*cfg.shadow_blur)), float(rng.uniform(*cfg.shadow_strength))
+
+
+def cast_shadow(img: np.ndarray, labels: np.ndarray, light: tuple[np.ndarray, float, float]) -> np.ndarray:
+    """Darken the background pixels (label 0) of ``img`` under the soft, projected silhouette of everything
+    labelled (> 0). Pasted things are not shadowed themselves; the labels do not change."""
+    import cv2
+
+    M, sigma, strength = light
+    h, w = labels.shape
+    caster = (labels > 0).astype(np.float32)
+    shade = cv2.warpAffine(caster, M, (w, h), flags=cv2.INTER_LINEAR, borderValue=0.0)
+    if sigma > 0:
+        shade = cv2.GaussianBlur(shade, (0, 0), sigma)
+    gain = 1.0 - strength * np.clip(shade, 0.0, 1.0) * (labels == 0)
+    return np.clip(img.astype(np.float32) * gain[..., None] + 0.5, 0, 255).astype(np.uint8)
 
 
 def edge_band(labels: np.ndarray, width: int = 1) -> np.ndarray:

@@ -10,7 +10,8 @@ Each pair is a 2-frame video in the labelled-recording layout:
    ``grasp_point`` meta when present, else found from the gripper mask), moving with it;
 4. 0..n distractors pasted at different places in the two frames, behind or in front of the robot;
 5. motion-stop pairs (a fraction): both frames identical, labels unchanged (``static_from`` = 1);
-6. augmentations (synth/augment.py): per-region HSV shifts identical in both frames, a median-blur blend
+6. augmentations (synth/augment.py): per-region HSV shifts identical in both frames, optional repaint of the
+   robot, optional soft shadows of everything pasted, cast by one light on the background, a median-blur blend
    along pasted edges, colour jitter / channel shuffle shared by both frames, noise and blur per frame.
 
 Labels come from one label map per frame painted in depth order (0 background, 1 arm, 2 gripper,
@@ -39,7 +40,7 @@ from distinctnet.layout import PART_NAMES, Recording, VideoWriter, is_finished, 
 
 from .assets import (LRU, ObjectAsset, find_backgrounds, find_objects, load_background, load_rgba,
                      procedural_object, rotate_sprite)
-from .augment import AugmentConfig, PairAugmenter, blend_edges, repaint
+from .augment import AugmentConfig, PairAugmenter, blend_edges, cast_shadow, repaint, shadow_light
 
 BG, ARM, GRIPPER, OBJECT, DISTRACTOR = 0, 1, 2, 3, 4
 SOURCE = "distinctnet synth composite"
@@ -509,6 +510,9 @@ class CompositeGenerator:
             behind = bool(rng.random() < cfg.distractor_behind_p)
             layers.append(Layer(sprite, (tuple(pa), tuple(pa if static else pb)), DISTRACTOR, behind))
         blend = bool(rng.random() < self.aug_cfg.edge_blend_p)
+        # shadows draw from their own generator too, so pairs made without them stay as they were
+        r_shadow = np.random.default_rng([s_robot, 2])
+        light = shadow_light(r_shadow, (H, W), self.aug_cfg) if r_shadow.random() < self.aug_cfg.shadow_p else None
 
         def compose(robot_rgb, robot_lab, which):
             img, lab = bg.copy(), np.zeros((H, W), np.uint8)
@@ -519,6 +523,8 @@ class CompositeGenerator:
             lab[on] = robot_lab[on]
             for layer in (ly for ly in layers if not ly.behind):
                 paste(img, lab, layer.rgba_for(which), *layer.centres[which], layer.label)
+            if light is not None:
+                img = cast_shadow(img, lab, light)
             if blend:
                 img = blend_edges(img, lab, self.aug_cfg.edge_ksize, self.aug_cfg.edge_width)
             return img, lab
@@ -586,6 +592,8 @@ def _settings(gen: CompositeGenerator, robots, objects, backgrounds) -> dict:
     augment = asdict(gen.aug_cfg)
     if not augment["repaint_p"]:  # folders made before repainting existed resume
         del augment["repaint_p"]
+    if not augment["shadow_p"]:   # ... and those made before shadows existed
+        augment = {k: v for k, v in augment.items() if not k.startswith("shadow")}
     return {"seed": gen.seed, "config": asdict(gen.cfg), "augment": augment,
             "robots": [str(Path(r).resolve()) for r in robots],
             "objects": [str(Path(o).resolve()) for o in objects or []],
@@ -778,6 +786,10 @@ def add_arguments(parser) -> None:
                         help="chance a pair's robot gets a random paint job (its parts recoloured over their own "
                              "shading; domain randomisation against the few rendered robots' colours; default "
                              "%(default)s)")
+    parser.add_argument("--shadow", type=float, default=AugmentConfig.shadow_p, metavar="P",
+                        help="chance a pair gets soft shadows of the robot, object and distractors on the "
+                             "background, moving with them (labels stay background: a moving shadow is not "
+                             "foreground; default %(default)s)")
     parser.add_argument("--sheet", metavar="PNG", help="also write a contact sheet of the first pairs")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -788,7 +800,9 @@ def run(args) -> int:
                   max_gap=args.max_gap).check()
     if not 0 <= args.repaint <= 1:
         raise fail("--repaint", f"{args.repaint} is not in [0, 1]")
-    aug = replace(AugmentConfig(), repaint_p=args.repaint)
+    if not 0 <= args.shadow <= 1:
+        raise fail("--shadow", f"{args.shadow} is not in [0, 1]")
+    aug = replace(AugmentConfig(), repaint_p=args.repaint, shadow_p=args.shadow)
     shard = parse_shard(args.shard)
     m = generate(args.out, args.num, args.robots, args.objects, args.backgrounds, cfg, aug, seed=args.seed, shard=shard,
                  workers=max(1, args.workers), progress=not args.quiet)

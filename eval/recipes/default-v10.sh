@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# v10 candidate (eval/QUALITY.md row 45): shadows in the composites. The shipped model (v9) labels the moving
+# shadow of a robot as robot and foreground: within 3-15 pixels of the true foreground, false positives are 2-9% of
+# the foreground union on held-out sets 21-28 (python -m eval.where_missed shows where). Composites have no
+# shadows (cut-outs pasted on photos); only the renders do. `synth composite --shadow P` casts soft shadows of
+# everything pasted onto the background, with one light per pair, so a shadow moves with its caster while its label
+# stays background.
+#
+# Recipe: 3,000 composites with --shadow 0.5 (seed 101) of the 24 training recordings of data/v10 (the renders that
+# eval/recipes/gpu-bundle.sh makes: six embodiments, seed 700, half repainted; the same as v7's renders), the
+# shipped model continued on them and on the recordings for 1,200 steps, whole network, v7's settings (seed 10),
+# then the mean of its weights with the shipped model's (a soup; it keeps the shipped file's meta).
+#
+# Rule fixed (and committed) before any training: the candidate replaces the shipped model only if
+# eval/recipes/round_rule.py passes on each of held-out sets 27 and 28 (seeds 1490, 1510). Those sets were rendered
+# in the previous session for the GPU round (eval/recipes/gpu-judge.sh); nothing was trained or tuned on them, but
+# the shipped model's errors on set 27 are what suggested this round.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DN=${DN:-.venv/bin/distinctnet}
+PY=${PY:-.venv/bin/python}
+RUNS=${RUNS:-runs/v10s}
+C=${C:-distinctnet/assets/default.safetensors}
+source eval/recipes/splits.sh
+# 1. training data: the 24 recordings of data/v10 (rendered as gpu-bundle.sh does) + 3,000 composites with shadows
+R6="--robots ur5e,kinova3,sawyer,panda140,panda,kuka --count 24 --frames 16 --size 240x416"
+[ -d data/v10/robots ] || $DN synth robots data/v10/robots $R6 --seed 700 --objects data/v1/objects_ycb_train \
+  --textures data/v3/bg_train --repaint 0.5
+[ -d data/v10/objects ] || $DN synth objects data/v10/objects --objects data/v1/objects_ycb_train --count 30 --views 6
+[ -d data/v10/pairs-shadow ] || $DN synth composite data/v10/pairs-shadow --robots data/v10/robots \
+  --objects data/v10/objects --backgrounds data/v3/bg_train --num 3000 --size 240x416 --seed 101 --workers 2 \
+  --shadow 0.5
+# 2. the shipped model + 1,200 steps, whole network (v7's settings); soup with it
+[ -f $RUNS/g/semantic.safetensors ] || $DN train --config training/configs/cpu-small-semantic.yaml \
+  --data.roots="[data/v10/robots,data/v10/pairs-shadow]" \
+  --model.net.input_size="[192,336]" --model.init_from=$C --model.init_skip=[] --model.freeze=[] \
+  --model.dice_weight=0.5 --model.schedule=cosine --model.warmup_steps=50 --trainer.max_steps=1200 \
+  --trainer.val_check_interval=400 --trainer.max_epochs=-1 --trainer.check_val_every_n_epoch=null \
+  --trainer.limit_val_batches=25 --data.static_prob=0.15 --data.max_gap=2 --seed_everything=10 \
+  --model.lr.encoder=3.0e-5 --model.lr.merge=5.0e-5 --model.lr.aspp=5.0e-5 --model.lr.decoder=5.0e-5 \
+  --trainer.default_root_dir=$RUNS/g/semantic --export=$RUNS/g/semantic.safetensors --ckpt_path=last
+[ -f $RUNS/default-v10.safetensors ] || $PY -m training.export $C $RUNS/default-v10.safetensors \
+  --average $RUNS/g/semantic.safetensors --fp16
+# 3. the rule on sets 27 and 28
+judge_sets $RUNS "shipped:$C v10:$RUNS/default-v10.safetensors" "27:1490 28:1510"
+$PY eval/recipes/round_rule.py $RUNS shipped v10 27 28 || true   # the verdict is printed; the recipe exits 0 either way
