@@ -12,7 +12,7 @@ import pytest
 from distinctnet.errors import UserError
 from distinctnet.layout import Recording, VideoWriter, validate
 from synth import assets, composite
-from synth.augment import AugmentConfig, PairAugmenter, blend_edges, edge_band, repaint
+from synth.augment import AugmentConfig, PairAugmenter, blend_edges, cast_shadow, edge_band, repaint, shadow_light
 from synth.composite import CompositeConfig, generate, grasp_point, pair_name
 
 SIZE = (64, 96)
@@ -379,6 +379,74 @@ def test_composite_repaint_only_changes_the_robot(tmp_path, robots, backgrounds,
             assert np.percentile(diff[~robot], 99) <= 12    # JPEG noise only outside the robot
             changed += np.median(diff[masks[f]["arm"]]) > 20
     assert changed >= 8
+
+
+def test_cast_shadow_darkens_the_shifted_silhouette_on_the_background_only():
+    h, w = 40, 60
+    img = np.full((h, w, 3), 200, np.uint8)
+    lab = np.zeros((h, w), np.uint8)
+    lab[10:20, 10:20] = 1
+    shift = np.array([[1.0, 0.0, 7.0], [0.0, 1.0, 5.0]])      # no shear, no squash: the silhouette moved by (7, 5)
+    out = cast_shadow(img, lab, (shift, 0.0, 0.5))
+    expect = np.zeros((h, w), bool)
+    expect[15:25, 17:27] = True
+    expect &= lab == 0                                      # a thing casts no shadow on itself
+    np.testing.assert_array_equal(out[..., 0] < 200, expect)
+    assert (out[expect] == 100).all()                         # strength 0.5 halves the light
+    np.testing.assert_array_equal(out[~expect], img[~expect])
+    # the shadow moves with its caster
+    lab2 = np.roll(lab, 12, axis=1)
+    out2 = cast_shadow(img, lab2, (shift, 0.0, 0.5))
+    np.testing.assert_array_equal(out2[..., 0] < 200, np.roll(expect, 12, axis=1))
+    # a soft shadow never brightens and is darkest in its core
+    soft = cast_shadow(img, lab, (shift, 2.0, 0.5))
+    assert soft.max() <= 200 and soft[22, 24, 0] < soft[25, 27, 0] < 200
+    # one light per pair, drawn from the config's ranges
+    M, sigma, strength = shadow_light(np.random.default_rng(3), (h, w), AugmentConfig())
+    assert M.shape == (2, 3) and 0.5 <= sigma <= 4.0 and 0.25 <= strength <= 0.7 and 0.3 <= M[1, 1] <= 1.0
+
+
+def test_composite_shadows_darken_the_background_and_keep_the_labels(tmp_path, robots, backgrounds):
+    plain_aug = dict(edge_blend_p=0.0, jitter_p=0.0, channel_shuffle_p=0.0, noise_p=0.0, blur_p=0.0, exposure=0.0)
+    kw = dict(num=6, static_fraction=0.0, min_distractors=1, max_distractors=2, distractor_behind_p=0.0)
+    run_gen(tmp_path / "shadow", robots, backgrounds, aug=AugmentConfig(shadow_p=1.0, **plain_aug), **kw)
+    run_gen(tmp_path / "plain", robots, backgrounds, aug=AugmentConfig(**plain_aug), **kw)
+    moved = 0
+    for i in range(6):
+        _, _, imgs, masks = read_pair(tmp_path / "shadow", i)
+        _, _, imgs0, masks0 = read_pair(tmp_path / "plain", i)
+        dark = []
+        for f in (0, 1):
+            for part in masks[f]:
+                np.testing.assert_array_equal(masks[f][part], masks0[f][part])
+            lum, lum0 = (x.astype(float) @ [0.299, 0.587, 0.114] for x in (imgs[f], imgs0[f]))
+            fg = np.zeros(lum.shape, bool)
+            for m in masks[f].values():
+                fg |= m
+            near = cv2.dilate(fg.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+            assert np.percentile(np.abs(lum - lum0)[fg & ~cv2.dilate((~fg).astype(np.uint8),
+                                 np.ones((5, 5), np.uint8)).astype(bool)], 99) <= 8   # things keep their look
+            assert np.percentile(lum[~near] - lum0[~near], 99.5) <= 8     # a shadow never lights (JPEG noise)
+            dark.append((lum0 - lum > 15) & ~near)
+            assert dark[-1].sum() > 20                                    # and it is there
+        moved += not np.array_equal(dark[0], dark[1])
+    assert moved >= 4                                                     # it moves with the robot
+
+
+def test_shadow_settings_and_bad_value(tmp_path, robots, backgrounds, capsys):
+    from types import SimpleNamespace
+
+    def settings(aug):
+        gen = SimpleNamespace(aug_cfg=aug, seed=0, cfg=CompositeConfig(size=SIZE))
+        return composite._settings(gen, [robots], [], [backgrounds])["augment"]
+
+    assert not any(k.startswith("shadow") for k in settings(AugmentConfig()))   # older folders still resume
+    assert settings(AugmentConfig(shadow_p=0.5))["shadow_p"] == 0.5
+    rc = composite.main([str(tmp_path / "out"), "--robots", str(robots), "--backgrounds", str(backgrounds),
+                         "--num", "1", "--shadow", "2"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc != 0 and len(err) == 1 and "--shadow" in err[0] and "not in [0, 1]" in err[0]
+    assert not (tmp_path / "out").exists()
 
 
 def test_blend_edges_only_touches_the_band():
