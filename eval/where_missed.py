@@ -14,6 +14,12 @@ pooled over the pixels of all frames in a group (as ``distinctnet eval`` pools p
 pixels came from: every pixel gets one label on each side, the first of gripper, object, arm, distractor that
 covers it, else background (arm = robot minus gripper where a tree has no arm mask). Rows: ground truth; columns:
 prediction; % of the row's pixels.
+
+``--distance`` splits the part's errors by how far they lie from its ground-truth boundary (Euclidean pixels):
+false positives at most B1 pixels outside it (an over-wide edge), up to B2 (a shadow, a blob beside the part),
+further (something else taken for the part), and misses at most B1 pixels inside it (a thin edge) or deeper (a
+piece not found). Each as % of the pooled union, with the IoU that the part would have without it, per
+embodiment. Bands B1,B2 default to 3,15.
 """
 from __future__ import annotations
 
@@ -92,6 +98,78 @@ def analyse(pairs: list[tuple[Path, Path]], part: str = "robot", start: int = 3)
             "missed": pct(m, g),
         }
     return out
+
+
+ERROR_KINDS = ("fp_edge", "fp_near", "fp_far", "fn_edge", "fn_deep")
+
+
+def error_bands(gt: np.ndarray, pred: np.ndarray, bands: tuple[float, float]) -> dict[str, int]:
+    """Pixel counts of one frame: "tp" and the ERROR_KINDS (see the module's ``--distance``)."""
+    import cv2
+
+    b1, b2 = bands
+    if gt.any():
+        outside = cv2.distanceTransform((~gt).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    else:
+        outside = np.full(gt.shape, np.inf, np.float32)
+    inside = cv2.distanceTransform(gt.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    fp, fn = pred & ~gt, gt & ~pred
+    return {"tp": int((gt & pred).sum()),
+            "fp_edge": int((fp & (outside <= b1)).sum()), "fp_near": int((fp & (outside > b1) & (outside <= b2)).sum()),
+            "fp_far": int((fp & (outside > b2)).sum()),
+            "fn_edge": int((fn & (inside <= b1)).sum()), "fn_deep": int((fn & (inside > b1)).sum())}
+
+
+def error_distance(pairs: list[tuple[Path, Path]], part: str = "foreground", bands: tuple[float, float] = (3, 15)) -> dict:
+    """{embodiment: {"videos": n, "iou": pooled IoU %, "share": {kind: % of the union}, "iou_without": {kind: IoU %
+    with that error removed}}} plus "all"; ``part`` may be any annotated part or ``foreground``."""
+    from distinctnet.layout import foreground
+
+    counts = defaultdict(lambda: defaultdict(int))
+    nvid = defaultdict(int)
+    for gt_root, pred_root in pairs:
+        gt, pred = Recording(gt_root), Recording(pred_root)
+        for video in gt.videos:
+            vm = gt.video_meta(video)
+            if part != "foreground" and part not in vm.get("annotated_parts", PART_NAMES):
+                continue
+            if video not in pred.meta["videos"]:
+                raise fail(pred_root, f"no video {video} here (it is in {gt_root})")
+            emb = video.split("_")[0]
+            for f in range(int(vm["frames"])):
+                if part == "foreground":
+                    g, q = foreground(gt.read_masks(video, f)), foreground(pred.read_masks(video, f))
+                else:
+                    g, q = gt.read_mask(video, part, f), pred.read_mask(video, part, f)
+                if g.shape != q.shape:
+                    raise fail(pred.image_path(video, f).parent, f"masks are {q.shape}, the ground truth's {g.shape}")
+                for k, v in error_bands(g, q, bands).items():
+                    counts[emb][k] += v
+                    counts["all"][k] += v
+            nvid[emb] += 1
+            nvid["all"] += 1
+    if not nvid:
+        raise UserError(f"no video with part {part!r} annotated in {', '.join(str(g) for g, _ in pairs)}")
+    out = {}
+    for emb in sorted(nvid, key=lambda e: (e == "all", e)):
+        c = counts[emb]
+        union = c["tp"] + sum(c[k] for k in ERROR_KINDS)
+        out[emb] = {"videos": nvid[emb], "iou": round(100.0 * c["tp"] / union, 2) if union else None,
+                    "share": {k: round(100.0 * c[k] / union, 2) if union else None for k in ERROR_KINDS},
+                    "iou_without": {k: round(100.0 * c["tp"] / (union - c[k]), 2) if union - c[k] else None
+                                    for k in ERROR_KINDS}}
+    return out
+
+
+def print_distance(res: dict, part: str, bands: tuple[float, float]) -> None:
+    b1, b2 = (f"{b:g}" for b in bands)
+    print(f"\n{part}: errors by distance from the ground-truth boundary, % of the union (IoU without them)")
+    print(f"{'embodiment':12s} {'videos':>6s} {'IoU':>6s}   " + "  ".join(f"{k:>14s}" for k in ERROR_KINDS))
+    for emb, r in res.items():
+        cells = "  ".join(f"{r['share'][k]:5.1f} ({r['iou_without'][k]:5.1f})" for k in ERROR_KINDS)
+        print(f"{emb:12s} {r['videos']:6d} {r['iou']:6.1f}   {cells}")
+    print(f"fp_edge: false positives <= {b1} px outside the part; fp_near: up to {b2} px (shadows, blobs beside it); "
+          f"fp_far: further; fn_edge: misses <= {b1} px inside its edge; fn_deep: deeper")
 
 
 #: one label per pixel: the first part of this list whose mask covers it; index len() = background
@@ -178,12 +256,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the figures here")
     ap.add_argument("--confusion", action="store_true",
                     help="also print (and write) which part each part's pixels went to, per embodiment")
+    ap.add_argument("--distance", nargs="?", const="3,15", metavar="B1,B2",
+                    help="also split the errors of --distance-part by distance from its boundary (default bands 3,15)")
+    ap.add_argument("--distance-part", default="foreground", choices=("foreground",) + PART_NAMES,
+                    help="the part --distance looks at (default foreground)")
     args = ap.parse_args(argv)
     try:
+        bands = None
+        if args.distance is not None:
+            try:
+                bands = tuple(float(x) for x in args.distance.split(","))
+            except ValueError:
+                bands = ()
+            if len(bands) != 2 or not 0 <= bands[0] < bands[1]:
+                raise UserError(f"--distance {args.distance}: give two bands B1,B2 in pixels with 0 <= B1 < B2")
         if len(args.data) != len(args.pred):
             raise UserError(f"--data given {len(args.data)} times, --pred {len(args.pred)}: pass them in pairs")
         res = analyse(list(zip(args.data, args.pred)), args.part, args.start)
         conf = confusion_matrix(list(zip(args.data, args.pred))) if args.confusion else None
+        dist = error_distance(list(zip(args.data, args.pred)), args.distance_part, bands) if bands else None
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -203,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
           "of miss: % of all missed pixels that never move")
     if conf is not None:
         print_confusion(conf)
+    if dist is not None:
+        print_distance(dist, args.distance_part, bands)
     if args.json:
         from distinctnet.io import atomic_write_json
 
@@ -210,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
                "data": [str(d) for d in args.data], "pred": [str(p) for p in args.pred], "embodiments": res}
         if conf is not None:
             out["confusion"] = {"labels": list(CONF_NAMES), "embodiments": conf}
+        if dist is not None:
+            out["distance"] = {"part": args.distance_part, "bands": list(bands), "embodiments": dist}
         atomic_write_json(args.json, out)
     return 0
 

@@ -122,3 +122,55 @@ def test_confusion_matrix_against_a_naive_count(tmp_path):
     rows = np.array(res["all"]["gt_to_pred"])
     assert np.allclose(rows.sum(1), 100, atol=0.1)
     assert np.allclose(np.array(res["all"]["pred_from_gt"]).sum(0), 100, atol=0.1)
+
+
+def _naive_bands(g, p, b1, b2):
+    """Brute-force Euclidean distances: outside pixels to the nearest ground-truth pixel, inside ones to the nearest
+    pixel outside it."""
+    yy, xx = np.mgrid[:g.shape[0], :g.shape[1]]
+
+    def dist_to(mask):
+        ys, xs = np.nonzero(mask)
+        return np.sqrt((yy[..., None] - ys) ** 2 + (xx[..., None] - xs) ** 2).min(-1)
+
+    out, ins = dist_to(g), dist_to(~g)
+    fp, fn = p & ~g, g & ~p
+    return {"tp": (g & p).sum(), "fp_edge": (fp & (out <= b1)).sum(), "fp_near": (fp & (out > b1) & (out <= b2)).sum(),
+            "fp_far": (fp & (out > b2)).sum(), "fn_edge": (fn & (ins <= b1)).sum(), "fn_deep": (fn & (ins > b1)).sum()}
+
+
+def test_errors_by_distance_match_a_brute_force_count(tmp_path, capsys):
+    from eval.where_missed import ERROR_KINDS, error_bands, error_distance
+
+    h, w = 40, 64
+    g = np.zeros((h, w), bool)
+    g[10:30, 10:30] = True
+    p = g.copy()
+    p[8:10, 10:30] = True          # 2 px too wide on top: edge false positives
+    p[12:16, 36:40] = True         # a blob 7-10 px beside it: near
+    p[2:6, 52:60] = True           # 23+ px away: far
+    p[29, 10:30] = False           # the bottom row missed: edge miss
+    p[18:22, 18:22] = False        # a hole in the middle: deep miss
+    bands = (3.0, 15.0)
+    got = error_bands(g, p, bands)
+    want = _naive_bands(g, p, *bands)
+    assert got == {k: int(v) for k, v in want.items()}
+    assert all(got[k] > 0 for k in ERROR_KINDS)
+    # through the trees: foreground of arm + gripper, two embodiments pooled
+    gt, pred = tmp_path / "gt", tmp_path / "pred"
+    for video in ("jaco_s1_00000", "xarm_s1_00000"):
+        with VideoWriter(gt, video) as wr:
+            wr.write(None, {"arm": g, "gripper": np.zeros_like(g)})
+        with VideoWriter(pred, video) as wr:
+            wr.write(None, {"arm": p & (np.arange(w) < 35), "gripper": p & (np.arange(w) >= 35)})
+    res = error_distance([(gt, pred)], "foreground", bands)
+    union = got["tp"] + sum(got[k] for k in ERROR_KINDS)
+    assert res["all"]["videos"] == 2 and res["all"]["iou"] == round(100 * got["tp"] / union, 2)
+    for k in ERROR_KINDS:
+        assert res["jaco"]["share"][k] == round(100 * got[k] / union, 2)
+        assert res["all"]["iou_without"][k] == round(100 * got["tp"] / (union - got[k]), 2)
+    assert main(["--data", str(gt), "--pred", str(pred), "--distance", "--json", str(tmp_path / "d.json")]) == 0
+    assert "fp_near" in capsys.readouterr().out
+    assert json.loads((tmp_path / "d.json").read_text())["distance"]["embodiments"]["all"]["iou"] == res["all"]["iou"]
+    assert main(["--data", str(gt), "--pred", str(pred), "--distance", "15,3"]) == 2
+    assert "--distance 15,3" in capsys.readouterr().err
