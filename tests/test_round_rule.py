@@ -37,3 +37,20 @@ def test_cli_reads_the_reports_and_exits_with_the_verdict(tmp_path):
     assert one.returncode == 0 and "rule (sets 1): passed" in one.stdout
     both = run("1", "2")
     assert both.returncode == 1 and "FAIL" in both.stdout and "failed" in both.stdout
+
+
+def test_relative_speed_compares_with_the_shipped_model(tmp_path):
+    slow_day = report(70, 70, 40, 30, speed=2.7)
+    assert not judge(slow_day, report(71, 72, 40, 30, speed=2.6))[-1]                   # absolute (e): under 3
+    assert judge(slow_day, report(71, 72, 40, 30, speed=2.6), relative_speed=0.9)[-1]   # 2.6 >= 0.9 * 2.7
+    assert not judge(slow_day, report(71, 72, 40, 30, speed=2.4), relative_speed=0.9)[-1]
+    assert not judge(slow_day, report(69, 72, 40, 30, speed=2.7), relative_speed=0.9)[-1]  # IoU clauses still hold
+    (tmp_path / "ship-heldout1_ext.json").write_text(json.dumps(slow_day))
+    (tmp_path / "cand-heldout1_ext.json").write_text(json.dumps(report(71, 72, 40, 30, speed=2.6)))
+    run = lambda *extra: subprocess.run([sys.executable, str(REPO / "eval/recipes/round_rule.py"), str(tmp_path),
+                                         "ship", "cand", "1", *extra], capture_output=True, text=True)
+    assert run().returncode == 1
+    rel = run("--relative-speed", "0.9")
+    assert rel.returncode == 0 and "0.9 x the shipped" in rel.stdout
+    bad = run("--relative-speed")
+    assert bad.returncode == 2 and "needs a number" in bad.stderr
