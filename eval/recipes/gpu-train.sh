@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The shipped default network trained further in one lent GPU call: composites made on that machine's 16 cores
-# from a carried bundle of renders, then training/configs/gpu-fast-semantic.yaml (whole network, bf16, batch 32,
+# from a carried bundle of renders (half of them with shadows, `--shadow 0.5`, as round v10, eval/QUALITY.md row 45), then training/configs/gpu-fast-semantic.yaml (whole network, bf16, batch 32,
 # cosine over STEPS steps, stopped by TRAIN_S seconds at the latest), then the candidate twice (raw, and averaged
 # with the shipped weights as every shipped model since v3 was made), in fp16, cut into parts for the trip back.
 # Budget of one call (600 s): wheels ~15 s, NUM composites ~40 s (cut at COMP_S), training <= TRAIN_S (less when
@@ -43,7 +43,7 @@ done
 CORES=$(nproc); [ "$CORES" -gt 16 ] && CORES=16   # the lent machine has 16; a container may report its host's
 step "composites: $NUM pairs on $CORES cores, at most $COMP_S s"
 timeout "$COMP_S" $PY -m distinctnet.cli synth composite "$W/pairs" --robots "$B/robots" --objects "$B/objects" \
-  --backgrounds "$B/backgrounds" --num "$NUM" --size 192x336 --seed 101 --workers "$CORES"
+  --backgrounds "$B/backgrounds" --num "$NUM" --size 192x336 --seed 101 --workers "$CORES" --shadow 0.5
 rc=$?   # 124: out of time; the pairs finished so far are complete (each one is written atomically) and are used
 [ $rc = 0 ] || [ $rc = 124 ] || { echo "gpu-train: compositing failed" >&2; exit 1; }
 echo "composites on disk: $(ls "$W/pairs/meta.d" 2>/dev/null | wc -l)"
