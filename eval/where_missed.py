@@ -27,6 +27,7 @@ import argparse
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,20 @@ def phase(frame: int, static_from: int | None, start: int) -> str:
     return "still"
 
 
+def matched_videos(pairs: list[tuple[Path, Path]], wanted: Callable[[set[str]], bool]) -> Iterator[tuple]:
+    """(gt, pred, video, the ground truth's video meta, embodiment) for each ground-truth video of ``pairs``
+    whose annotated parts satisfy ``wanted``; a video the prediction lacks is an error."""
+    for gt_root, pred_root in pairs:
+        gt, pred = Recording(gt_root), Recording(pred_root)
+        for video in gt.videos:
+            vm = gt.video_meta(video)
+            if not wanted(set(vm.get("annotated_parts", PART_NAMES))):
+                continue
+            if video not in pred.meta["videos"]:
+                raise fail(pred_root, f"no video {video} here (it is in {gt_root})")
+            yield gt, pred, video, vm, video.split("_")[0]
+
+
 def analyse(pairs: list[tuple[Path, Path]], part: str = "robot", start: int = 3) -> dict:
     """{embodiment: {"iou": {phase: IoU %}, "never_moving_share": % of the GT pixels that never move,
     "never_moving_missed": % of those missed, "missed_share_never_moving": % of all missed pixels that lie there,
@@ -52,33 +67,25 @@ def analyse(pairs: list[tuple[Path, Path]], part: str = "robot", start: int = 3)
     tp, union = defaultdict(int), defaultdict(int)
     px = defaultdict(lambda: np.zeros(4, dtype=np.int64))  # gt, gt never moving, missed never moving, missed
     nvid = defaultdict(int)
-    for gt_root, pred_root in pairs:
-        gt, pred = Recording(gt_root), Recording(pred_root)
-        for video in gt.videos:
-            vm = gt.video_meta(video)
-            if part not in vm.get("annotated_parts", PART_NAMES):
-                continue
-            if video not in pred.meta["videos"]:
-                raise fail(pred_root, f"no video {video} here (it is in {gt_root})")
-            emb = video.split("_")[0]
-            n, sf = int(vm["frames"]), vm.get("static_from")
-            g = np.stack([gt.read_mask(video, part, f) for f in range(n)])
-            p = np.stack([pred.read_mask(video, part, f) for f in range(n)])
-            if g.shape != p.shape:
-                raise fail(pred.mask_path(video, part, 0), f"masks are {p.shape[1:]}, the ground truth's {g.shape[1:]}")
-            for f in range(n):
-                hit, fp, fn = confusion(p[f], g[f])
-                ph = phase(f, sf, start)
-                for key in ((emb, ph), ("all", ph), (emb, "all"), ("all", "all")):
-                    tp[key] += hit
-                    union[key] += hit + fp + fn
-            never = g.all(axis=0)[None]
-            missed = g & ~p
-            counts = np.array([g.sum(), (g & never).sum(), (missed & never).sum(), missed.sum()])
-            px[emb] += counts
-            px["all"] += counts
-            nvid[emb] += 1
-            nvid["all"] += 1
+    for gt, pred, video, vm, emb in matched_videos(pairs, lambda ann: part in ann):
+        n, sf = int(vm["frames"]), vm.get("static_from")
+        g = np.stack([gt.read_mask(video, part, f) for f in range(n)])
+        p = np.stack([pred.read_mask(video, part, f) for f in range(n)])
+        if g.shape != p.shape:
+            raise fail(pred.mask_path(video, part, 0), f"masks are {p.shape[1:]}, the ground truth's {g.shape[1:]}")
+        for f in range(n):
+            hit, fp, fn = confusion(p[f], g[f])
+            ph = phase(f, sf, start)
+            for key in ((emb, ph), ("all", ph), (emb, "all"), ("all", "all")):
+                tp[key] += hit
+                union[key] += hit + fp + fn
+        never = g.all(axis=0)[None]
+        missed = g & ~p
+        counts = np.array([g.sum(), (g & never).sum(), (missed & never).sum(), missed.sum()])
+        px[emb] += counts
+        px["all"] += counts
+        nvid[emb] += 1
+        nvid["all"] += 1
     if not nvid:
         raise UserError(f"no video with part {part!r} annotated in {', '.join(str(g) for g, _ in pairs)}")
 
@@ -127,27 +134,19 @@ def error_distance(pairs: list[tuple[Path, Path]], part: str = "foreground", ban
 
     counts = defaultdict(lambda: defaultdict(int))
     nvid = defaultdict(int)
-    for gt_root, pred_root in pairs:
-        gt, pred = Recording(gt_root), Recording(pred_root)
-        for video in gt.videos:
-            vm = gt.video_meta(video)
-            if part != "foreground" and part not in vm.get("annotated_parts", PART_NAMES):
-                continue
-            if video not in pred.meta["videos"]:
-                raise fail(pred_root, f"no video {video} here (it is in {gt_root})")
-            emb = video.split("_")[0]
-            for f in range(int(vm["frames"])):
-                if part == "foreground":
-                    g, q = foreground(gt.read_masks(video, f)), foreground(pred.read_masks(video, f))
-                else:
-                    g, q = gt.read_mask(video, part, f), pred.read_mask(video, part, f)
-                if g.shape != q.shape:
-                    raise fail(pred.image_path(video, f).parent, f"masks are {q.shape}, the ground truth's {g.shape}")
-                for k, v in error_bands(g, q, bands).items():
-                    counts[emb][k] += v
-                    counts["all"][k] += v
-            nvid[emb] += 1
-            nvid["all"] += 1
+    for gt, pred, video, vm, emb in matched_videos(pairs, lambda ann: part == "foreground" or part in ann):
+        for f in range(int(vm["frames"])):
+            if part == "foreground":
+                g, q = foreground(gt.read_masks(video, f)), foreground(pred.read_masks(video, f))
+            else:
+                g, q = gt.read_mask(video, part, f), pred.read_mask(video, part, f)
+            if g.shape != q.shape:
+                raise fail(pred.image_path(video, f).parent, f"masks are {q.shape}, the ground truth's {g.shape}")
+            for k, v in error_bands(g, q, bands).items():
+                counts[emb][k] += v
+                counts["all"][k] += v
+        nvid[emb] += 1
+        nvid["all"] += 1
     if not nvid:
         raise UserError(f"no video with part {part!r} annotated in {', '.join(str(g) for g, _ in pairs)}")
     out = {}
@@ -204,24 +203,19 @@ def confusion_matrix(pairs: list[tuple[Path, Path]]) -> dict:
     labelled part (arm or robot, gripper, object, distractor) count."""
     k = len(CONF_NAMES)
     counts = defaultdict(lambda: np.zeros((k, k), dtype=np.int64))
-    for gt_root, pred_root in pairs:
-        gt, pred = Recording(gt_root), Recording(pred_root)
-        for video in gt.videos:
-            vm = gt.video_meta(video)
-            ann = set(vm.get("annotated_parts", PART_NAMES))
-            if not {"gripper", "object", "distractor"} <= ann or not ann & {"arm", "robot"}:
-                continue
-            if video not in pred.meta["videos"]:
-                raise fail(pred_root, f"no video {video} here (it is in {gt_root})")
-            pann = set(pred.video_meta(video).get("annotated_parts", PART_NAMES))
-            emb = video.split("_")[0]
-            for f in range(int(vm["frames"])):
-                g, q = read_labelled(gt, video, f, ann), read_labelled(pred, video, f, pann)
-                shape = next(iter(g.values())).shape
-                lg, lp = pixel_labels(g, shape), pixel_labels(q, shape)
-                c = np.bincount(lg.ravel().astype(np.int64) * k + lp.ravel(), minlength=k * k).reshape(k, k)
-                counts[emb] += c
-                counts["all"] += c
+    def all_labelled(ann: set[str]) -> bool:
+        return {"gripper", "object", "distractor"} <= ann and bool(ann & {"arm", "robot"})
+
+    for gt, pred, video, vm, emb in matched_videos(pairs, all_labelled):
+        ann = set(vm.get("annotated_parts", PART_NAMES))
+        pann = set(pred.video_meta(video).get("annotated_parts", PART_NAMES))
+        for f in range(int(vm["frames"])):
+            g, q = read_labelled(gt, video, f, ann), read_labelled(pred, video, f, pann)
+            shape = next(iter(g.values())).shape
+            lg, lp = pixel_labels(g, shape), pixel_labels(q, shape)
+            c = np.bincount(lg.ravel().astype(np.int64) * k + lp.ravel(), minlength=k * k).reshape(k, k)
+            counts[emb] += c
+            counts["all"] += c
     if not counts:
         raise UserError(f"no video with all parts annotated in {', '.join(str(g) for g, _ in pairs)}")
     out = {}
