@@ -36,11 +36,13 @@ for p in sys.argv[1:]:   # judged at 0.5 everywhere, a candidate would lose grip
         sys.exit(f"{p}: no calibrated thresholds (export it with --calibration-from the shipped model)")
 PYEOF
 MODELS="shipped:$C raw:$RUNS/raw.safetensors soup:$RUNS/soup.safetensors"
-judge_sets $RUNS "$MODELS" "31:1570 32:1590"
+DECIDE="31:1570 32:1590"   # the deciding sets (header), K:SEED
+KS=$(for ks in $DECIDE; do printf '%s ' "${ks%%:*}"; done)
+judge_sets $RUNS "$MODELS" "$DECIDE"
 passed=""
 for m in raw soup; do
   echo "== $m against the shipped model"
-  $PY eval/recipes/round_rule.py $RUNS shipped $m 31 32 --relative-speed 0.9 && passed="$passed $m" || true
+  $PY eval/recipes/round_rule.py $RUNS shipped $m $KS --relative-speed 0.9 && passed="$passed $m" || true
 done
 if [ "${RECORD:-1}" = 1 ]; then   # RECORD=0 skips them (a rehearsal)
   judge_sets $RUNS "$MODELS" "21:1370 22:1390 23:1410 24:1430 25:1450 26:1470 27:1490 28:1510 29:1530 30:1550"
@@ -48,16 +50,16 @@ if [ "${RECORD:-1}" = 1 ]; then   # RECORD=0 skips them (a rehearsal)
     $PY eval/recipes/round_rule.py $RUNS shipped $m 21 22 23 24 25 26 27 28 29 30 --relative-speed 0.9 || true
   done
 fi
-$PY - $RUNS $passed <<'PYEOF'
-import json, sys
+SETS="$KS" $PY - $RUNS $passed <<'PYEOF'
+import json, os, sys
 sys.path.insert(0, "eval/recipes")
 from round_rule import judge
-runs, passed = sys.argv[1], sys.argv[2:]
+runs, passed, sets = sys.argv[1], sys.argv[2:], os.environ["SETS"].split()
 if not passed:
-    sys.exit(print("verdict: no candidate passed on sets 31-32; the shipped model stays"))
+    sys.exit(print(f"verdict: no candidate passed on sets {', '.join(sets)}; the shipped model stays"))
 gain = {m: sum(judge(*(json.load(open(f"{runs}/{n}-heldout{k}_ext.json")) for n in ("shipped", m)))[1]
-               for k in (31, 32)) / 2 for m in passed}
+               for k in sets) / len(sets) for m in passed}
 best = max(gain, key=gain.get)
-print("verdict: ship", best, "(mean change of the four target IoUs on sets 31-32:",
+print("verdict: ship", best, f"(mean change of the four target IoUs on sets {', '.join(sets)}:",
       ", ".join(f"{m} {g:+.2f}" for m, g in gain.items()) + f"); {runs}/{best}.safetensors")
 PYEOF
