@@ -17,6 +17,6 @@ RUNS=${RUNS:-runs/v10c}
 C=${C:-distinctnet/assets/default.safetensors}
 V10=${V10:-runs/v10s/default-v10.safetensors}
 source eval/recipes/splits.sh
-[ -f "$V10" ] || RUNS=runs/v10s bash eval/recipes/default-v10.sh
+[ -f "$V10" ] || RUNS=$(dirname "$V10") bash eval/recipes/default-v10.sh   # makes RUNS/default-v10.safetensors
 judge_sets $RUNS "shipped:$C v10:$V10" "29:1530 30:1550"
 $PY eval/recipes/round_rule.py $RUNS shipped v10 29 30 --relative-speed 0.9 || true   # the verdict is printed
