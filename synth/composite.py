@@ -8,7 +8,9 @@ Each pair is a 2-frame video in the labelled-recording layout:
    moves; one random scale/flip/shift for both frames;
 3. a grasped object pasted in front of the gripper at the grasp point of each frame (from the recording's
    ``grasp_point`` meta when present, else found from the gripper mask), moving with it;
-4. 0..n distractors pasted at different places in the two frames, behind or in front of the robot;
+4. 0..n distractors pasted at different places in the two frames, behind or in front of the robot; optionally
+   (``--distractor-near``) some start beside the gripper and move on their own, so that "moves at the gripper"
+   is not enough to be the grasped object;
 5. motion-stop pairs (a fraction): both frames identical, labels unchanged (``static_from`` = 1);
 6. augmentations (synth/augment.py): per-region HSV shifts identical in both frames, optional repaint of the
    robot, optional soft shadows of everything pasted, cast by one light on the background, a median-blur blend
@@ -65,6 +67,8 @@ class CompositeConfig:
     distractor_scale: tuple[float, float] = (0.1, 0.3)   # longer side / min(H, W)
     distractor_move: tuple[float, float] = (0.05, 0.25)  # displacement / min(H, W)
     distractor_behind_p: float = 0.3                 # chance a distractor is behind the robot and object
+    distractor_near_p: float = 0.0                   # chance a distractor starts beside the gripper (hard negative)
+    distractor_near: tuple[float, float] = (0.4, 0.9)    # its centre's distance from a gripper pixel / its size
     background_zoom: tuple[float, float] = (0.4, 1.0)    # crop side / largest crop of the output's aspect
     quality: int = 95                                # JPEG quality
     cache_mb: int = 256                              # decoded-image cache per process
@@ -79,6 +83,8 @@ class CompositeConfig:
             raise fail("--max-distractors", f"need 0 <= min ({self.min_distractors}) <= max ({self.max_distractors})")
         if self.max_gap < 1:
             raise fail("--max-gap", "must be >= 1")
+        if not 0 <= self.distractor_near_p <= 1:
+            raise fail("--distractor-near", f"{self.distractor_near_p} is not in [0, 1]")
         return self
 
 
@@ -495,6 +501,8 @@ class CompositeGenerator:
         # distractors
         n_dis = int(rng.integers(cfg.min_distractors, cfg.max_distractors + 1))
         m = min(H, W)
+        # where a distractor starts beside the gripper: its own generator, so pairs made without it stay as they were
+        r_near = np.random.default_rng([s_robot, 3])
         for _ in range(n_dis):
             sprite, _name = self._sprite(rng, m * rng.uniform(*cfg.distractor_scale), exclude=obj_name)
             sprite = sprite.copy()
@@ -503,6 +511,8 @@ class CompositeGenerator:
             pa = np.array([rng.uniform(0, W), rng.uniform(0, H)])
             ang = rng.uniform(0, 2 * np.pi)
             step = m * rng.uniform(*cfg.distractor_move) * np.array([np.cos(ang), np.sin(ang)])
+            if r_near.random() < cfg.distractor_near_p:
+                pa = self._beside_gripper(r_near, la, max(sprite.shape[:2]), pa)
             pb = pa + step
             if not (0 <= pb[0] < W and 0 <= pb[1] < H):
                 pb = pa - step
@@ -540,6 +550,22 @@ class CompositeGenerator:
         info = {"background": bg_name, "robot": {"root": clip.root, "video": clip.video, "frames": [t, t2]},
                 "object": obj_name, "distractors": n_dis}
         return Pair(int(index), static, (img_a, img_b), (lab_a, lab_b), tuple(parts), info)
+
+    def _beside_gripper(self, rng: np.random.Generator, lab: np.ndarray, size: int, fallback: np.ndarray) -> np.ndarray:
+        """A start (x, y) for a distractor of longer side ``size`` beside the robot's gripper in ``lab`` (the
+        robot where no gripper is seen): a random gripper pixel moved ``distractor_near`` x ``size`` in a random
+        direction, so the distractor touches or nearly touches the gripper without moving with it; ``fallback``
+        where no robot is seen."""
+        ys, xs = np.nonzero(lab == GRIPPER)
+        if len(xs) == 0:
+            ys, xs = np.nonzero((lab == ARM) | (lab == GRIPPER))
+        if len(xs) == 0:
+            return fallback
+        i = int(rng.integers(len(xs)))
+        ang = rng.uniform(0, 2 * np.pi)
+        d = size * rng.uniform(*self.cfg.distractor_near)
+        H, W = lab.shape
+        return np.clip(np.array([xs[i] + d * np.cos(ang), ys[i] + d * np.sin(ang)]), 0, [W - 1, H - 1])
 
     @staticmethod
     def _touch_gripper(sprite: np.ndarray, grasp: tuple[float, float], lab: np.ndarray) -> tuple[float, float]:
@@ -594,7 +620,10 @@ def _settings(gen: CompositeGenerator, robots, objects, backgrounds) -> dict:
         del augment["repaint_p"]
     if not augment["shadow_p"]:   # ... and those made before shadows existed
         augment = {k: v for k, v in augment.items() if not k.startswith("shadow")}
-    return {"seed": gen.seed, "config": asdict(gen.cfg), "augment": augment,
+    config = asdict(gen.cfg)
+    if not config["distractor_near_p"]:  # ... and those made before distractors beside the gripper existed
+        config = {k: v for k, v in config.items() if not k.startswith("distractor_near")}
+    return {"seed": gen.seed, "config": config, "augment": augment,
             "robots": [str(Path(r).resolve()) for r in robots],
             "objects": [str(Path(o).resolve()) for o in objects or []],
             "backgrounds": [str(Path(b).resolve()) for b in backgrounds] if backgrounds else "default"}
@@ -790,6 +819,9 @@ def add_arguments(parser) -> None:
                         help="chance a pair gets soft shadows of the robot, object and distractors on the "
                              "background, moving with them (labels stay background: a moving shadow is not "
                              "foreground; default %(default)s)")
+    parser.add_argument("--distractor-near", type=float, default=d.distractor_near_p, metavar="P",
+                        help="chance a distractor starts beside the gripper and moves on its own (a hard negative: "
+                             "not every moving thing at the gripper is the grasped object; default %(default)s)")
     parser.add_argument("--sheet", metavar="PNG", help="also write a contact sheet of the first pairs")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -797,7 +829,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     cfg = replace(CompositeConfig(), size=parse_size(args.size), static_fraction=args.static_fraction,
                   min_distractors=args.min_distractors, max_distractors=args.max_distractors,
-                  max_gap=args.max_gap).check()
+                  max_gap=args.max_gap, distractor_near_p=args.distractor_near).check()
     if not 0 <= args.repaint <= 1:
         raise fail("--repaint", f"{args.repaint} is not in [0, 1]")
     if not 0 <= args.shadow <= 1:

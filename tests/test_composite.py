@@ -517,3 +517,50 @@ def test_cli_run_with_sheet(tmp_path, robots, backgrounds, capsys):
     args = parser.parse_args([str(tmp_path / "o"), "--robots", str(robots), "--size", "10x10"])
     with pytest.raises(UserError, match="--size"):
         composite.run(args)
+
+
+def test_distractors_beside_the_gripper(tmp_path, robots, backgrounds):
+    """--distractor-near 1: every distractor starts touching or nearly touching the gripper (in frame A, where it is
+    pasted in front), and still moves on its own; with 0 the pairs are byte for byte those made before the option."""
+    kw = dict(num=8, static_fraction=0.0, min_distractors=1, max_distractors=1, distractor_behind_p=0.0)
+    run_gen(tmp_path / "near", robots, backgrounds, distractor_near_p=1.0, **kw)
+    run_gen(tmp_path / "far", robots, backgrounds, **kw)
+    run_gen(tmp_path / "far0", robots, backgrounds, distractor_near_p=0.0, **kw)
+    assert tree_bytes(tmp_path / "far") == tree_bytes(tmp_path / "far0")
+
+    def gap(m):  # pixels between the distractor (or the object it hides) and the gripper, frame A
+        gy, gx = np.nonzero(m["gripper"] | m["object"])
+        dy, dx = np.nonzero(m["distractor"])
+        if not len(dx) or not len(gx):
+            return None
+        return float(np.sqrt(((gy[:, None] - dy[None]) ** 2 + (gx[:, None] - dx[None]) ** 2).min()))
+
+    near, far = [], []
+    for i in range(8):
+        for root, out in ((tmp_path / "near", near), (tmp_path / "far", far)):
+            _, _, _, masks = read_pair(root, i)
+            d = gap(masks[0])
+            if d is not None:
+                out.append(d)
+            if root.name == "near":
+                a, b = masks[0]["distractor"], masks[1]["distractor"]
+                assert not np.array_equal(a, b)                  # it moves
+                assert masks[0]["object"].any()                  # the grasped object is still there
+    assert len(near) >= 6 and max(near) <= 3.0                    # beside the gripper (or the object at it)
+    assert np.median(far) > np.median(near) + 3                   # which random placement is not
+
+
+def test_distractor_near_settings_and_bad_value(tmp_path, robots, backgrounds, capsys):
+    from types import SimpleNamespace
+
+    def config(cfg):
+        gen = SimpleNamespace(aug_cfg=AugmentConfig(), seed=0, cfg=cfg)
+        return composite._settings(gen, [robots], [], [backgrounds])["config"]
+
+    assert not any(k.startswith("distractor_near") for k in config(CompositeConfig(size=SIZE)))  # old folders resume
+    assert config(CompositeConfig(size=SIZE, distractor_near_p=0.5))["distractor_near_p"] == 0.5
+    rc = composite.main([str(tmp_path / "out"), "--robots", str(robots), "--backgrounds", str(backgrounds),
+                         "--num", "1", "--distractor-near", "-0.1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc != 0 and len(err) == 1 and "--distractor-near" in err[0] and "not in [0, 1]" in err[0]
+    assert not (tmp_path / "out").exists()
