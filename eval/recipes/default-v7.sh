@@ -33,14 +33,7 @@ T="--objects data/v1/objects_ycb_train --textures data/v3/bg_train --repaint 0.5
 [ -d data/v7/pairs ] || $DN synth composite data/v7/pairs --robots data/v7/robots --objects data/v5/objects \
   --backgrounds data/v3/bg_train --num 3000 --size 240x416 --seed 71 --workers 2
 # 2. the shipped model + 1,200 steps, whole network (v5's and v6's settings); soup with it
-[ -f $RUNS/g/semantic.safetensors ] || $DN train --config training/configs/cpu-small-semantic.yaml \
-  --data.roots="[data/v5/robots,data/v5/pairs,data/v6/robots,data/v6/pairs,data/v7/robots,data/v7/pairs]" \
-  --model.net.input_size="[192,336]" --model.init_from=$C --model.init_skip=[] --model.freeze=[] \
-  --model.dice_weight=0.5 --model.schedule=cosine --model.warmup_steps=50 --trainer.max_steps=1200 \
-  --trainer.val_check_interval=400 --trainer.max_epochs=-1 --trainer.check_val_every_n_epoch=null \
-  --trainer.limit_val_batches=25 --data.static_prob=0.15 --data.max_gap=2 --seed_everything=7 \
-  --model.lr.encoder=3.0e-5 --model.lr.merge=5.0e-5 --model.lr.aspp=5.0e-5 --model.lr.decoder=5.0e-5 \
-  --trainer.default_root_dir=$RUNS/g/semantic --export=$RUNS/g/semantic.safetensors --ckpt_path=last
+continue_default $RUNS $C 7 data/v5/robots,data/v5/pairs,data/v6/robots,data/v6/pairs,data/v7/robots,data/v7/pairs
 [ -f $RUNS/default-v7.safetensors ] || $PY -m training.export $C $RUNS/default-v7.safetensors \
   --average $RUNS/g/semantic.safetensors --fp16
 # 3. fresh held-out sets and the rule
