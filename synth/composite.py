@@ -558,7 +558,7 @@ class CompositeGenerator:
         where no robot is seen."""
         ys, xs = np.nonzero(lab == GRIPPER)
         if len(xs) == 0:
-            ys, xs = np.nonzero((lab == ARM) | (lab == GRIPPER))
+            ys, xs = np.nonzero(lab == ARM)
         if len(xs) == 0:
             return fallback
         i = int(rng.integers(len(xs)))

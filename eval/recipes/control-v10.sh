@@ -14,6 +14,7 @@ source eval/recipes/splits.sh
 mkdir -p $RUNS
 V9=$RUNS/v9.safetensors
 [ -f $V9 ] || git show 07f190d:distinctnet/assets/default.safetensors > $V9
+v10_training_data
 [ -d data/v10/pairs-plain ] || $DN synth composite data/v10/pairs-plain --robots data/v10/robots \
   --objects data/v10/objects --backgrounds data/v3/bg_train --num 3000 --size 240x416 --seed 101 --workers 2
 continue_default $RUNS $V9 10 data/v10/robots,data/v10/pairs-plain

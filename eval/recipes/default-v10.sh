@@ -23,10 +23,7 @@ RUNS=${RUNS:-runs/v10s}
 C=${C:-distinctnet/assets/default.safetensors}
 source eval/recipes/splits.sh
 # 1. training data: the 24 recordings of data/v10 (rendered as gpu-bundle.sh does) + 3,000 composites with shadows
-R6="--robots ur5e,kinova3,sawyer,panda140,panda,kuka --count 24 --frames 16 --size 240x416"
-[ -d data/v10/robots ] || $DN synth robots data/v10/robots $R6 --seed 700 --objects data/v1/objects_ycb_train \
-  --textures data/v3/bg_train --repaint 0.5
-[ -d data/v10/objects ] || $DN synth objects data/v10/objects --objects data/v1/objects_ycb_train --count 30 --views 6
+v10_training_data
 [ -d data/v10/pairs-shadow ] || $DN synth composite data/v10/pairs-shadow --robots data/v10/robots \
   --objects data/v10/objects --backgrounds data/v3/bg_train --num 3000 --size 240x416 --seed 101 --workers 2 \
   --shadow 0.5

@@ -26,10 +26,7 @@ source eval/recipes/splits.sh
 if [ "${RENDER_ONLY:-0}" = 1 ]; then heldout_sets "33:1610 34:1630"; exit 0; fi
 # 1. training data: the 24 recordings of data/v10 (as default-v10.sh) + 3,000 composites, half the distractors beside
 # the gripper
-R6="--robots ur5e,kinova3,sawyer,panda140,panda,kuka --count 24 --frames 16 --size 240x416"
-[ -d data/v10/robots ] || $DN synth robots data/v10/robots $R6 --seed 700 --objects data/v1/objects_ycb_train \
-  --textures data/v3/bg_train --repaint 0.5
-[ -d data/v10/objects ] || $DN synth objects data/v10/objects --objects data/v1/objects_ycb_train --count 30 --views 6
+v10_training_data
 [ -d data/v11/pairs-near ] || $DN synth composite data/v11/pairs-near --robots data/v10/robots \
   --objects data/v10/objects --backgrounds data/v3/bg_train --num 3000 --size 240x416 --seed 111 --workers 2 \
   --shadow 0.5 --distractor-near 0.5

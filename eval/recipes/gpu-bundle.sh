@@ -8,10 +8,7 @@ cd "$(dirname "$0")/../.."
 DN=${DN:-.venv/bin/distinctnet}
 PY=${PY:-.venv/bin/python}
 source eval/recipes/splits.sh
-[ -d data/v10/objects ] || $DN synth objects data/v10/objects --objects data/v1/objects_ycb_train --count 30 --views 6
-[ -f data/v10/robots/meta.json ] && [ "$(ls data/v10/robots/meta.d | wc -l)" -ge 24 ] || \
-  $DN synth robots data/v10/robots --robots ur5e,kinova3,sawyer,panda140,panda,kuka --count 24 --frames 16 \
-    --size 240x416 --seed 700 --objects data/v1/objects_ycb_train --textures data/v3/bg_train --repaint 0.5
+v10_training_data
 [ -d .gpu-train ] || $PY -m eval.gpu_bundle pack --robots data/v10/robots --objects data/v10/objects \
   --backgrounds data/v3/bg_train --out .gpu-train ${PACK_ARGS:-}
 [ -d .whl ] || python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \

@@ -89,3 +89,13 @@ continue_default() {
     --model.lr.encoder=3.0e-5 --model.lr.merge=5.0e-5 --model.lr.aspp=5.0e-5 --model.lr.decoder=5.0e-5 \
     --trainer.default_root_dir=$runs/g/semantic --export=$runs/g/semantic.safetensors --ckpt_path=last
 }
+
+# v10_training_data: the training renders of rounds v10 on (data/v10/robots: 24 recordings of the six training
+# embodiments, seed 700, half repainted; ~45 min on a 2-core VM) and their object cut-outs (data/v10/objects); a
+# partly rendered folder is resumed. gpu-bundle.sh packs them; default-v10.sh, default-v11.sh, control-v10.sh composite them.
+v10_training_data() {
+  [ -d data/v10/objects ] || $DN synth objects data/v10/objects --objects data/v1/objects_ycb_train --count 30 --views 6
+  [ -f data/v10/robots/meta.json ] && [ "$(ls data/v10/robots/meta.d | wc -l)" -ge 24 ] || \
+    $DN synth robots data/v10/robots --robots ur5e,kinova3,sawyer,panda140,panda,kuka --count 24 --frames 16 \
+      --size 240x416 --seed 700 --objects data/v1/objects_ycb_train --textures data/v3/bg_train --repaint 0.5
+}
