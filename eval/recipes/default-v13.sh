@@ -5,7 +5,7 @@
 # new to the model. This round gives the continuation new renders: 24 recordings of the six training embodiments
 # from a new seed (800), half repainted, as data/v10's, and 3,000 shadow composites of them.
 #
-# Recipe: data/v13/robots (seed 800) + data/v13/objects reused from data/v10; 3,000 composites --shadow 0.5 (seed
+# Recipe: data/v13/robots (seed 800) with data/v10's object cut-outs; 3,000 composites --shadow 0.5 (seed
 # 131); the shipped model (v10) continued on them for 1,200 steps with v10's settings (seed 13), then the mean of
 # its weights with the shipped model's.
 #
@@ -20,11 +20,9 @@ RUNS=${RUNS:-runs/v13}
 C=${C:-distinctnet/assets/default.safetensors}
 source eval/recipes/splits.sh
 if [ "${RENDER_ONLY:-0}" = 1 ]; then heldout_sets "37:1690 38:1710"; exit 0; fi
-# 1. training data: 24 new recordings of the six training embodiments (~20-45 min) + 3,000 composites with shadows
-v10_training_data   # the object cut-outs (data/v10/objects)
-[ -f data/v13/robots/meta.json ] && [ "$(ls data/v13/robots/meta.d | wc -l)" -ge 24 ] || \
-  $DN synth robots data/v13/robots --robots ur5e,kinova3,sawyer,panda140,panda,kuka --count 24 --frames 16 \
-    --size 240x416 --seed 800 --objects data/v1/objects_ycb_train --textures data/v3/bg_train --repaint 0.5
+# 1. training data: 24 new recordings of the six training embodiments + 3,000 composites with shadows
+v10_objects
+six_robot_renders data/v13/robots 800
 [ -d data/v13/pairs-shadow ] || $DN synth composite data/v13/pairs-shadow --robots data/v13/robots \
   --objects data/v10/objects --backgrounds data/v3/bg_train --num 3000 --size 240x416 --seed 131 --workers 2 \
   --shadow 0.5

@@ -90,12 +90,23 @@ continue_default() {
     --trainer.default_root_dir=$runs/g/semantic --export=$runs/g/semantic.safetensors --ckpt_path=last
 }
 
-# v10_training_data: the training renders of rounds v10 on (data/v10/robots: 24 recordings of the six training
-# embodiments, seed 700, half repainted; ~45 min on a 2-core VM) and their object cut-outs (data/v10/objects); a
-# partly rendered folder is resumed. gpu-bundle.sh packs them; default-v10.sh, default-v11.sh, control-v10.sh composite them.
-v10_training_data() {
+# six_robot_renders DIR SEED: 24 training recordings of the six training embodiments (16 frames at 240x416, training
+# objects and photos, half repainted; ~20-45 min on a 2-core VM) into DIR from SEED; a partly rendered folder is
+# resumed. data/v10/robots (seed 700) and data/v13/robots (seed 800, default-v13.sh).
+six_robot_renders() {
+  [ -f "$1/meta.json" ] && [ "$(ls "$1/meta.d" | wc -l)" -ge 24 ] || \
+    $DN synth robots "$1" --robots ur5e,kinova3,sawyer,panda140,panda,kuka --count 24 --frames 16 \
+      --size 240x416 --seed "$2" --objects data/v1/objects_ycb_train --textures data/v3/bg_train --repaint 0.5
+}
+
+# v10_objects: the training objects' cut-outs the composites of rounds v10 on paste (data/v10/objects).
+v10_objects() {
   [ -d data/v10/objects ] || $DN synth objects data/v10/objects --objects data/v1/objects_ycb_train --count 30 --views 6
-  [ -f data/v10/robots/meta.json ] && [ "$(ls data/v10/robots/meta.d | wc -l)" -ge 24 ] || \
-    $DN synth robots data/v10/robots --robots ur5e,kinova3,sawyer,panda140,panda,kuka --count 24 --frames 16 \
-      --size 240x416 --seed 700 --objects data/v1/objects_ycb_train --textures data/v3/bg_train --repaint 0.5
+}
+
+# v10_training_data: the training renders of rounds v10 on (data/v10/robots, six_robot_renders from seed 700) and
+# v10_objects. gpu-bundle.sh packs them; default-v10.sh, default-v11.sh, default-v12.sh, control-v10.sh composite them.
+v10_training_data() {
+  v10_objects
+  six_robot_renders data/v10/robots 700
 }
