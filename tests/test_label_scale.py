@@ -67,3 +67,12 @@ def test_models_built_for_one_input_size_get_one_pass(tmp_path):
     assert Labeller(model, "cpu", refine="none").second_scale == 1
     with pytest.raises(UserError, match="any input size"):
         Labeller(model, "cpu", second_scale=2, refine="none")
+
+
+def test_the_checkpoint_can_choose_its_second_scale(semantic_ckpt):
+    model = load_checkpoint(semantic_ckpt)
+    model.meta = {**(model.meta or {}), "second_scale": 0.75}
+    lab = Labeller(model, "cpu", input_size=(64, 96), refine="none")
+    assert lab.second_scale == 0.75 and lab.second_size == (48, 64)  # 64x96 x 3/4, rounded to multiples of 16
+    assert Labeller(model, "cpu", second_scale=1, refine="none").second_scale == 1  # the caller's choice wins
+    assert Labeller(model, "cpu", tta="bidir", refine="none").second_scale == 1

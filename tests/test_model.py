@@ -214,6 +214,32 @@ def test_export_average_is_the_mean_of_the_weights(tmp_path):
     assert not (tmp_path / "x.safetensors").exists()
 
 
+def test_export_averages_local_models_across_input_sizes_and_stores_the_second_scale(tmp_path):
+    from training.export import main as export_main
+
+    torch.manual_seed(0)
+    big = DistinctNet(tiny(merge="local", input_size=(96, 128)))  # local merge: any input size
+    small = DistinctNet(tiny(merge="local"))
+    save_checkpoint(big, tmp_path / "big.safetensors", meta={"stage": "big"})
+    save_checkpoint(small, tmp_path / "small.safetensors", meta={"stage": "small"})
+    out = tmp_path / "s.safetensors"
+    assert export_main([str(tmp_path / "big.safetensors"), str(out), "--average", str(tmp_path / "small.safetensors"),
+                        "--second-scale", "0.75"]) == 0
+    s = load_checkpoint(out)
+    assert s.cfg.input_size == (96, 128) and s.meta["second_scale"] == 0.75 and s.meta["stage"] == "big"
+    sb, sm = big.state_dict(), small.state_dict()
+    for k, v in s.state_dict().items():
+        if v.is_floating_point():
+            torch.testing.assert_close(v, (sb[k] + sm[k]) / 2)
+    assert export_main([str(out), str(tmp_path / "bad.safetensors"), "--second-scale", "5"]) == 1
+    assert not (tmp_path / "bad.safetensors").exists()
+    # a global correlation is built for one input size: two sizes cannot be averaged
+    save_checkpoint(DistinctNet(tiny(merge="global")), tmp_path / "g1.safetensors")
+    save_checkpoint(DistinctNet(tiny(merge="global", input_size=(96, 128))), tmp_path / "g2.safetensors")
+    assert export_main([str(tmp_path / "g1.safetensors"), str(tmp_path / "g.safetensors"),
+                        "--average", str(tmp_path / "g2.safetensors")]) == 1
+
+
 def test_bad_checkpoints_give_one_line_errors(tmp_path):
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"\x00not a checkpoint at all" * 10)

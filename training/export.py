@@ -14,6 +14,7 @@ would be labelled at 0.5 everywhere, keeps the thresholds the shipped model was 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -82,7 +83,9 @@ def export_checkpoint(ckpt_path: str | Path, out_path: str | Path, meta: dict | 
 
 
 def average_checkpoints(paths: list[str | Path]):
-    """The uniform weight average of checkpoints of the same network: the first one's model, meta extended."""
+    """The uniform weight average of checkpoints of the same network: the first one's model, meta extended. Models
+    that take any input size (local correlation) average across the sizes they were trained at; the first one's
+    native size is kept."""
     from distinctnet.modeling import load_checkpoint
 
     paths = [Path(x) for x in paths]
@@ -92,7 +95,10 @@ def average_checkpoints(paths: list[str | Path]):
     nets = [load_checkpoint(x) for x in paths]
     first = nets[0]
     for x, net in zip(paths[1:], nets[1:]):
-        if net.cfg != first.cfg:
+        cfg = net.cfg
+        if cfg.merge == "local" and first.cfg.merge == "local":  # the input size does not shape these weights
+            cfg = dataclasses.replace(cfg, input_size=first.cfg.input_size)
+        if cfg != first.cfg:
             raise fail(x, f"another network than {paths[0]} (model settings differ): cannot average")
     states = [net.state_dict() for net in nets]
     avg = {}
@@ -134,9 +140,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="average the weights of CKPT with these checkpoints of the same network (model soup)")
     p.add_argument("--calibration-from", metavar="CKPT",
                    help="copy the mask thresholds and review margins of this checkpoint (same classes)")
+    p.add_argument("--second-scale", type=float, default=None, metavar="S",
+                   help="the labeller's default --second-scale for this checkpoint (stored in its meta)")
     args = p.parse_args(argv)
+    meta = {}
+    if args.second_scale is not None:
+        if not 0.5 <= args.second_scale <= 3:
+            print(f"export: error: --second-scale must be between 0.5 and 3 (1 is off), got {args.second_scale:g}",
+                  file=sys.stderr)
+            return 1
+        meta["second_scale"] = args.second_scale
     try:
-        print(export_checkpoint(args.ckpt, args.out, dtype=torch.float16 if args.fp16 else None,
+        print(export_checkpoint(args.ckpt, args.out, meta=meta or None, dtype=torch.float16 if args.fp16 else None,
                                 average=args.average, calibration_from=args.calibration_from))
     except UserError as e:
         print(f"export: error: {e}", file=sys.stderr)

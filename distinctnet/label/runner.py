@@ -70,7 +70,9 @@ class Labeller:
                 size (rounded to multiples of 16) and averages the two passes' foreground, robot and distractor
                 probabilities; gripper and object keep the first pass (about three times the compute at 4/3).
                 Not with ``tta="bidir"`` or a model built for one input size (global correlation, co-attention).
-                Default (None): 4/3 (for a 192x336 model, 256x448), or 1 where it does not apply.
+                Default (None): the checkpoint's ``meta["second_scale"]`` (``python -m training.export --second-scale``),
+                else 4/3 (for a 192x336 model, 256x448); 1 where it does not apply. Below 1 the second pass is the
+                smaller one, and gripper and object still come from the native size.
             refine: after the passes, refine the probabilities with the frame (``refine.py``): ``edges`` (a guided
                 filter that snaps outlines to colour edges), ``gate`` (parts only inside the foreground mask),
                 ``both`` or ``none``. Default (None): ``both``, or ``edges`` for a model without a foreground channel.
@@ -100,8 +102,9 @@ class Labeller:
             raise UserError("--gap cannot be combined with --tta bidir (which pairs t with t-1 and t+1)")
         zoom = check_zoom(zoom)
         any_size = model.cfg.merge == "local"  # global correlation and co-attention are built for one input size
+        meta = getattr(model, "meta", None) or {}
         second_scale = float(second_scale) if second_scale is not None else (
-            DEFAULT_SECOND_SCALE if any_size and tta != "bidir" else 1.0)
+            float(meta.get("second_scale", DEFAULT_SECOND_SCALE)) if any_size and tta != "bidir" else 1.0)
         if not 0.5 <= second_scale <= 3:
             raise UserError(f"--second-scale must be between 0.5 and 3 (1 is off), got {second_scale:g}")
         if second_scale != 1 and tta == "bidir":
@@ -127,7 +130,6 @@ class Labeller:
         self.input_size = tuple(input_size) if input_size else tuple(self.cfg.input_size)
         if len(self.input_size) != 2 or min(self.input_size) < 32:
             raise UserError(f"--input-size: {self.input_size} is not a size HxW of at least 32x32")
-        meta = getattr(model, "meta", None) or {}
         self.thresholds = class_thresholds(self.classes, thresholds, meta.get("thresholds"))
         #: the checkpoint's calibrated review margins per part (``python -m eval.review_flags --calibrate``)
         self.review_margins: dict[str, float] = dict(meta.get("review_margins") or {})

@@ -74,15 +74,16 @@ judge_sets() {
   done
 }
 
-# continue_default RUNS INIT SEED ROOTS [STEPS]: the default-model rounds' training (v7's settings, QUALITY.md rows
-# 38-): INIT continued on the trees ROOTS (comma-separated) for STEPS steps (default 1,200) of batch 4 at 192x336,
+# continue_default RUNS INIT SEED ROOTS [STEPS] [SIZE]: the default-model rounds' training (v7's settings, QUALITY.md
+# rows 38-): INIT continued on the trees ROOTS (comma-separated) for STEPS steps (default 1,200) of batch 4 at SIZE
+# (H,W; default 192,336),
 # whole network, Dice term, 15% motion-stop pairs, pairs up to two frames apart, cosine decay after 50 warm-up steps,
 # into RUNS/g/semantic.safetensors (resumes from its last checkpoint; skipped when the file is there).
 continue_default() {
-  local runs=$1 init=$2 seed=$3 roots=$4 steps=${5:-1200}
+  local runs=$1 init=$2 seed=$3 roots=$4 steps=${5:-1200} size=${6:-192,336}
   [ -f $runs/g/semantic.safetensors ] || $DN train --config training/configs/cpu-small-semantic.yaml \
     --data.roots="[$roots]" \
-    --model.net.input_size="[192,336]" --model.init_from=$init --model.init_skip=[] --model.freeze=[] \
+    --model.net.input_size="[$size]" --model.init_from=$init --model.init_skip=[] --model.freeze=[] \
     --model.dice_weight=0.5 --model.schedule=cosine --model.warmup_steps=50 --trainer.max_steps=$steps \
     --trainer.val_check_interval=400 --trainer.max_epochs=-1 --trainer.check_val_every_n_epoch=null \
     --trainer.limit_val_batches=25 --data.static_prob=0.15 --data.max_gap=2 --seed_everything=$seed \
