@@ -53,7 +53,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "none",
                  input_size: tuple[int, int] | None = None, threshold: float | None = None, clean: float = 0.0,
                  reference: str | None = None, gap: int | None = None, zoom: float = 0.0,
-                 second_scale: float | None = None, refine: str | None = None, exclusive: str | None = None) -> dict:
+                 second_scale: float | None = None, refine: str | None = None, exclusive: str | None = None,
+                 small_parts: str | None = None) -> dict:
     """Label ``data``'s images into ``out`` with the model; returns the ``run`` section of the scores."""
     import time
 
@@ -72,7 +73,8 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
     t0 = time.perf_counter()
     info = label_recordings(data, out, checkpoint=checkpoint, device=device, tta=tta, input_size=input_size,
                             threshold=threshold, clean=clean, reference=reference, gap=gap,
-                            zoom=zoom, second_scale=second_scale, refine=refine, exclusive=exclusive)
+                            zoom=zoom, second_scale=second_scale, refine=refine, exclusive=exclusive,
+                            small_parts=small_parts)
     seconds = time.perf_counter() - t0
     info = info if isinstance(info, dict) else {}
     pairs = info.get("pairs")
@@ -87,7 +89,7 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
             "thresholds": info.get("thresholds"), "clean": clean,
             "reference": info.get("reference", reference), "gap": info.get("gap", gap), "zoom": info.get("zoom", zoom),
             "second_size": info.get("second_size"), "refine": info.get("refine", refine),
-            "exclusive": info.get("exclusive", exclusive)}
+            "exclusive": info.get("exclusive", exclusive), "small_parts": info.get("small_parts", small_parts)}
 
 
 def parameter_count(checkpoint: str) -> int | None:
@@ -153,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
                 raise UserError("--threshold must be between 0 and 1")
             run_info = run_labeller(args.data, pred, args.checkpoint, args.device, args.tta, size, args.threshold,
                                     args.clean, args.reference, args.gap, args.zoom,
-                                    args.second_scale, args.refine, args.exclusive)
+                                    args.second_scale, args.refine, args.exclusive, args.small_parts)
         result = score(args.data, pred, args.classes or CLASSES, motion_parts=args.motion_parts,
                        skip_first_and_last=args.skip_first_and_last, worst_k=args.worst,
                        videos=args.videos, progress=not args.quiet, workers=args.workers)

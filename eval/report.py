@@ -151,6 +151,7 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
                         if run.get("zoom") else "",
                         f"foreground, robot and distractor averaged with a second pass at {run['second_size'][0]}x"
                         f"{run['second_size'][1]}" if run.get("second_size") else "",
+                        "gripper and object from the larger pass" if run.get("small_parts") == "larger" else "",
                         _refine_text(run.get("refine"))]
         if any(settings_run):
             lines.append("- labeller settings: " + "; ".join(x for x in settings_run if x))

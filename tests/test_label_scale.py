@@ -76,3 +76,32 @@ def test_the_checkpoint_can_choose_its_second_scale(semantic_ckpt):
     assert lab.second_scale == 0.75 and lab.second_size == (48, 64)  # 64x96 x 3/4, rounded to multiples of 16
     assert Labeller(model, "cpu", second_scale=1, refine="none").second_scale == 1  # the caller's choice wins
     assert Labeller(model, "cpu", tta="bidir", refine="none").second_scale == 1
+    # ... and its first-pass size: the checkpoint's label_input_size, unless the caller gives one
+    model.meta = {**model.meta, "label_input_size": [64, 96]}
+    lab = Labeller(model, "cpu", refine="none")
+    assert lab.input_size == (64, 96) and lab.second_size == (48, 64)
+    assert Labeller(model, "cpu", input_size=(32, 48), refine="none").input_size == (32, 48)
+    frames = video()
+    got = np.stack([p for _, p in lab.predict(iter(frames))])
+    same = np.stack([p for _, p in Labeller(load_checkpoint(semantic_ckpt), "cpu", input_size=(64, 96), second_scale=0.75,
+                                             refine="none").predict(iter(frames))])
+    np.testing.assert_allclose(got, same, atol=1e-6)
+
+
+def test_small_parts_from_the_larger_pass(semantic_ckpt, tmp_path):
+    model = load_checkpoint(semantic_ckpt)
+    frames = video()
+    run = lambda **kw: np.stack([p for _, p in Labeller(model, "cpu", batch=3, refine="none", **kw).predict(iter(frames))])
+    default, larger = run(second_scale=2), run(second_scale=2, small_parts="larger")
+    big = run(input_size=(64, 96), second_scale=1)
+    small = [model.cfg.classes.index(c) for c in ("gripper", "object")]
+    rest = [i for i in range(len(model.cfg.classes)) if i not in small]
+    np.testing.assert_allclose(larger[:, small], big[:, small], atol=2e-5)   # from the 64x96 pass
+    np.testing.assert_array_equal(larger[:, rest], default[:, rest])          # the other parts: the default's
+    assert np.abs(larger[:, small] - default[:, small]).max() > 1e-3
+    # the second pass is the smaller one: the small parts stay with the first pass
+    np.testing.assert_array_equal(run(second_scale=0.75, small_parts="larger"), run(second_scale=0.75))
+    assert Labeller(model, "cpu", second_scale=2, small_parts="larger", refine="none").settings()["small_parts"] == "larger"
+    assert "small_parts" not in Labeller(model, "cpu", second_scale=2, refine="none").settings()
+    with pytest.raises(UserError, match="--small-parts"):
+        Labeller(model, "cpu", small_parts="biggest", refine="none")

@@ -232,12 +232,18 @@ def test_export_averages_local_models_across_input_sizes_and_stores_the_second_s
         if v.is_floating_point():
             torch.testing.assert_close(v, (sb[k] + sm[k]) / 2)
     assert export_main([str(out), str(tmp_path / "bad.safetensors"), "--second-scale", "5"]) == 1
+    assert export_main([str(out), str(tmp_path / "bad.safetensors"), "--label-input-size", "100x96"]) == 1
     assert not (tmp_path / "bad.safetensors").exists()
+    assert export_main([str(out), str(tmp_path / "l.safetensors"), "--label-input-size", "128x160"]) == 0
+    lab = load_checkpoint(tmp_path / "l.safetensors")
+    assert lab.meta["label_input_size"] == [128, 160] and lab.meta["second_scale"] == 0.75  # the rest of meta kept
     # a global correlation is built for one input size: two sizes cannot be averaged
     save_checkpoint(DistinctNet(tiny(merge="global")), tmp_path / "g1.safetensors")
     save_checkpoint(DistinctNet(tiny(merge="global", input_size=(96, 128))), tmp_path / "g2.safetensors")
     assert export_main([str(tmp_path / "g1.safetensors"), str(tmp_path / "g.safetensors"),
                         "--average", str(tmp_path / "g2.safetensors")]) == 1
+    assert export_main([str(tmp_path / "g1.safetensors"), str(tmp_path / "g.safetensors"), "--second-scale", "2"]) == 1
+    assert not (tmp_path / "g.safetensors").exists()
 
 
 def test_bad_checkpoints_give_one_line_errors(tmp_path):

@@ -38,6 +38,9 @@ def _save(net, out_path: str | Path, info: dict, dtype: torch.dtype | None,
           calibration_from: str | Path | None = None) -> Path:
     from distinctnet.modeling import save_checkpoint
 
+    if (info.get("label_input_size") or info.get("second_scale")) and net.cfg.merge != "local":
+        raise UserError(f"--label-input-size and --second-scale need a model that takes any input size (merge 'local'); "
+                        f"this one's '{net.cfg.merge}' merge is built for one size")
     if calibration_from:   # checked against the classes of the network being saved, whatever it was loaded from
         info = {**info, **calibration_of(calibration_from, list(net.cfg.classes))}
     out_path = Path(out_path)
@@ -142,8 +145,20 @@ def main(argv: list[str] | None = None) -> int:
                    help="copy the mask thresholds and review margins of this checkpoint (same classes)")
     p.add_argument("--second-scale", type=float, default=None, metavar="S",
                    help="the labeller's default --second-scale for this checkpoint (stored in its meta)")
+    p.add_argument("--label-input-size", metavar="HxW", default=None,
+                   help="the labeller's default first-pass size for this checkpoint (stored in its meta; any-size "
+                        "models only)")
     args = p.parse_args(argv)
     meta = {}
+    if args.label_input_size is not None:
+        try:
+            h, w = (int(v) for v in args.label_input_size.lower().split("x"))
+            assert h >= 32 and w >= 32 and h % 16 == 0 and w % 16 == 0
+        except (ValueError, AssertionError):
+            print(f"export: error: --label-input-size: {args.label_input_size!r} is not HxW, multiples of 16, at "
+                  "least 32x32", file=sys.stderr)
+            return 1
+        meta["label_input_size"] = [h, w]
     if args.second_scale is not None:
         if not 0.5 <= args.second_scale <= 3:
             print(f"export: error: --second-scale must be between 0.5 and 3 (1 is off), got {args.second_scale:g}",

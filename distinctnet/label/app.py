@@ -46,7 +46,7 @@ def run_label(args, shard: tuple[int, int] | None = None) -> Summary:
                         reference=getattr(args, "reference", None),
                         gap=getattr(args, "gap", None), zoom=getattr(args, "zoom", 0.0),
                         second_scale=getattr(args, "second_scale", None), refine=getattr(args, "refine", None),
-                        exclusive=getattr(args, "exclusive", None))
+                        exclusive=getattr(args, "exclusive", None), small_parts=getattr(args, "small_parts", None))
     opts = LabelOptions(out=Path(args.out), exports=formats, overwrite=args.overwrite,
                         review_margin=args.review_margin, jpeg_quality=args.jpeg_quality, fps=args.fps,
                         settings=labeller.settings(), progress=not args.quiet, checkpoint=str(ckpt),

@@ -55,7 +55,7 @@ class Summary:
 
 #: labeller settings added after outputs existed: what an output without them was made with
 LATER_SETTINGS = {"reference": "--reference previous", "gap": "--gap 1", "second_size": "--second-scale 1",
-                  "refine": "--refine none", "exclusive": "--exclusive none"}
+                  "refine": "--refine none", "exclusive": "--exclusive none", "small_parts": "--small-parts first"}
 
 
 def resume_hint(done: dict, now: dict) -> str:

@@ -32,6 +32,9 @@ class TooFewFrames(UserError):
 
 TTA_MODES = ("none", "flip", "bidir")
 SCALE_CHANNELS = ("foreground", "robot", "distractor")  # the large parts: averaged over the two input sizes
+SMALL_CHANNELS = ("gripper", "object")  # the small parts: taken from one of the two passes (``small_parts``)
+SMALL_PARTS = ("first", "larger")
+DEFAULT_SMALL_PARTS = "first"  # eval/QUALITY.md row 53: "larger" is judged on fresh sets before it can become the default
 #: eval/QUALITY.md rows 41-: the object/distractor overlap rule, off until judged on fresh sets
 DEFAULT_EXCLUSIVE = "none"
 DEFAULT_SECOND_SCALE = 4 / 3  # eval/QUALITY.md rows 32-: judged on six sets not used to choose it
@@ -43,7 +46,7 @@ class Labeller:
                  thresholds: float | dict[str, float] | None = None, compile: bool = False, clean: float = 0.0,
                  reference: str | None = None, gate: MotionGate | None = None, gap: int | None = None,
                  zoom: float = 0.0, second_scale: float | None = None, refine: str | None = None,
-                 exclusive: str | None = None):
+                 exclusive: str | None = None, small_parts: str | None = None):
         """
         Args:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
@@ -51,7 +54,9 @@ class Labeller:
                 against frame t-1 and against frame t+1 and the two are averaged; the first and last frames
                 have one neighbour; the decoder runs twice per frame, the encoder once (twice for the first
                 frame of each chunk, read ahead); not for recurrent models, whose state runs forward in time).
-            input_size: (H, W) the frames are resized to for the network; default: the model's native size.
+            input_size: (H, W) the frames are resized to for the network (the first pass); default: the checkpoint's
+                ``meta["label_input_size"]`` (``python -m training.export --label-input-size``), else the model's native
+                size. Not for models built for one input size.
             thresholds: mask threshold, one for all classes or per class; default: the checkpoint's calibrated
                 ones (``meta["thresholds"]``, written by ``python -m eval.calibrate``), else 0.5.
             compile: run the network through ``torch.compile`` (a minute or two of compiling at the start, and
@@ -79,6 +84,9 @@ class Labeller:
             exclusive: where the grasped object's and a distractor's masks overlap, ``distractor`` gives the pixel
                 to the distractor, ``larger`` to the part further above its threshold (``parts.make_exclusive``);
                 ``none`` lets them overlap. Default (None): ``DEFAULT_EXCLUSIVE``.
+            small_parts: with two passes, which one the gripper and the object come from: ``first`` (the input size's)
+                or ``larger`` (the larger of the two sizes; the other parts are unchanged). Default (None):
+                ``DEFAULT_SMALL_PARTS``.
         """
         import torch
 
@@ -127,7 +135,7 @@ class Labeller:
         self.recurrent = bool(self.cfg.recurrent)
         self.head = self.cfg.head
         self.classes = tuple(self.cfg.classes) if self.head == "semantic" else ("foreground",)
-        self.input_size = tuple(input_size) if input_size else tuple(self.cfg.input_size)
+        self.input_size = tuple(input_size or meta.get("label_input_size") or self.cfg.input_size)
         if len(self.input_size) != 2 or min(self.input_size) < 32:
             raise UserError(f"--input-size: {self.input_size} is not a size HxW of at least 32x32")
         self.thresholds = class_thresholds(self.classes, thresholds, meta.get("thresholds"))
@@ -139,6 +147,13 @@ class Labeller:
         self.second_scale = second_scale
         self.second_size = tuple(max(32, int(round(v * second_scale / 16)) * 16) for v in self.input_size)
         self._scale_channels = [i for i, c in enumerate(self.classes) if c in SCALE_CHANNELS]
+        small_parts = DEFAULT_SMALL_PARTS if small_parts is None else small_parts
+        if small_parts not in SMALL_PARTS:
+            raise UserError(f"--small-parts: {small_parts!r} is not one of {', '.join(SMALL_PARTS)}")
+        self.small_parts = small_parts
+        #: the gripper and object channels that the second pass gives (``small_parts="larger"`` with a larger second size)
+        self._small_from_second = ([i for i, c in enumerate(self.classes) if c in SMALL_CHANNELS]
+                                   if small_parts == "larger" and second_scale > 1 else [])
         self._zoom_channels = [self.classes.index(p) for p in ZOOM_PARTS if p in self.classes]
         if zoom and not self._zoom_channels:
             raise UserError(f"--zoom needs a model with a gripper or object channel; this one has {', '.join(self.classes)}")
@@ -299,6 +314,8 @@ class Labeller:
             out["refine"] = self.refine
         if self.exclusive != "none":
             out["exclusive"] = self.exclusive
+        if self._small_from_second:
+            out["small_parts"] = self.small_parts
         return out
 
     def predict(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -331,6 +348,8 @@ class Labeller:
                         ch = self._scale_channels
                         p2 = self._pass(tensor(chunk, self.second_size), second, size, t0, refs, picker.keep)
                         probs[:, ch] = 0.5 * (probs[:, ch] + p2[:, ch])
+                        if self._small_from_second:
+                            probs[:, self._small_from_second] = p2[:, self._small_from_second]
                     if self.zoom:
                         probs = self._refine_zoom(probs, chunk, refs, t0, raw)
                         raw = {a: raw[a] if a < t0 else chunk[a - t0] for a in picker.keep}
@@ -379,7 +398,8 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      input_size: tuple[int, int] | None = None, threshold: float | None = None,
                      clean: float = 0.0, reference: str | None = None, gap: int | None = None,
                      zoom: float = 0.0, second_scale: float | None = None, refine: str | None = None,
-                     review_margin: float | None = None, exclusive: str | None = None) -> dict:
+                     review_margin: float | None = None, exclusive: str | None = None,
+                     small_parts: str | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
     "labelled", "skipped", "thresholds", "reference", "gap", "zoom", "second_size", "refine", "exclusive"}`` (``second_size`` None
@@ -401,7 +421,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     model = load_model(ckpt)
     labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size, thresholds=threshold, clean=clean,
                         reference=reference, gap=gap, zoom=zoom, second_scale=second_scale, refine=refine,
-                        exclusive=exclusive)
+                        exclusive=exclusive, small_parts=small_parts)
     opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
                         checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt), settings=labeller.settings(),
                         write_workers=default_write_workers(write_workers), review_margin=review_margin)
@@ -417,4 +437,4 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
             "labelled": summary.labelled, "skipped": summary.skipped, "thresholds": dict(labeller.thresholds),
             "reference": labeller.reference, "gap": labeller.gap, "zoom": labeller.zoom,
             "second_size": opts.settings.get("second_size"), "refine": labeller.refine,
-            "exclusive": labeller.exclusive}
+            "exclusive": labeller.exclusive, "small_parts": labeller.small_parts}
