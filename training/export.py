@@ -149,23 +149,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="the labeller's default first-pass size for this checkpoint (stored in its meta; any-size "
                         "models only)")
     args = p.parse_args(argv)
+    from distinctnet.argtypes import parse_size
+    from distinctnet.label.runner import check_second_scale
+
     meta = {}
-    if args.label_input_size is not None:
-        try:
-            h, w = (int(v) for v in args.label_input_size.lower().split("x"))
-            assert h >= 32 and w >= 32 and h % 16 == 0 and w % 16 == 0
-        except (ValueError, AssertionError):
-            print(f"export: error: --label-input-size: {args.label_input_size!r} is not HxW, multiples of 16, at "
-                  "least 32x32", file=sys.stderr)
-            return 1
-        meta["label_input_size"] = [h, w]
-    if args.second_scale is not None:
-        if not 0.5 <= args.second_scale <= 3:
-            print(f"export: error: --second-scale must be between 0.5 and 3 (1 is off), got {args.second_scale:g}",
-                  file=sys.stderr)
-            return 1
-        meta["second_scale"] = args.second_scale
     try:
+        if args.label_input_size is not None:
+            h, w = parse_size(args.label_input_size, option="--label-input-size")
+            if h % 16 or w % 16:
+                raise UserError(f"--label-input-size {args.label_input_size}: each side must be a multiple of 16")
+            meta["label_input_size"] = [h, w]
+        if args.second_scale is not None:
+            meta["second_scale"] = check_second_scale(args.second_scale)
         print(export_checkpoint(args.ckpt, args.out, meta=meta or None, dtype=torch.float16 if args.fp16 else None,
                                 average=args.average, calibration_from=args.calibration_from))
     except UserError as e:

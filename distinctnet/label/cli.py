@@ -50,7 +50,9 @@ def add_pass_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
                    help=prefix + "where the grasped object's and a distractor's masks overlap: distractor gives the "
                         "pixel to the distractor only, larger to the part further above its own threshold; none "
                         "lets both keep it (default none)")
-    p.add_argument("--small-parts", default=None, choices=("first", "larger"),
+    from .runner import SMALL_PARTS
+
+    p.add_argument("--small-parts", default=None, choices=SMALL_PARTS,
                    help=prefix + "with two passes, which one the gripper and the grasped object come from: first "
                         "(the input size's; default) or larger (the larger size's: sharper small parts, same compute)")
 

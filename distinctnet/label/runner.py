@@ -30,6 +30,20 @@ class TooFewFrames(UserError):
     pass
 
 
+def check_second_scale(scale: float) -> float:
+    """``scale`` as a float; 1 is off, otherwise it must be between 0.5 and 3."""
+    scale = float(scale)
+    if not 0.5 <= scale <= 3:
+        raise UserError(f"--second-scale must be between 0.5 and 3 (1 is off), got {scale:g}")
+    return scale
+
+
+def check_small_parts(mode: str) -> str:
+    if mode not in SMALL_PARTS:
+        raise UserError(f"--small-parts: {mode!r} is not one of {', '.join(SMALL_PARTS)}")
+    return mode
+
+
 TTA_MODES = ("none", "flip", "bidir")
 SCALE_CHANNELS = ("foreground", "robot", "distractor")  # the large parts: averaged over the two input sizes
 SMALL_CHANNELS = ("gripper", "object")  # the small parts: taken from one of the two passes (``small_parts``)
@@ -111,10 +125,8 @@ class Labeller:
         zoom = check_zoom(zoom)
         any_size = model.cfg.merge == "local"  # global correlation and co-attention are built for one input size
         meta = getattr(model, "meta", None) or {}
-        second_scale = float(second_scale) if second_scale is not None else (
-            float(meta.get("second_scale", DEFAULT_SECOND_SCALE)) if any_size and tta != "bidir" else 1.0)
-        if not 0.5 <= second_scale <= 3:
-            raise UserError(f"--second-scale must be between 0.5 and 3 (1 is off), got {second_scale:g}")
+        second_scale = check_second_scale(second_scale if second_scale is not None else (
+            meta.get("second_scale", DEFAULT_SECOND_SCALE) if any_size and tta != "bidir" else 1.0))
         if second_scale != 1 and tta == "bidir":
             raise UserError("--second-scale cannot be combined with --tta bidir")
         if second_scale != 1 and not any_size:
@@ -147,13 +159,10 @@ class Labeller:
         self.second_scale = second_scale
         self.second_size = tuple(max(32, int(round(v * second_scale / 16)) * 16) for v in self.input_size)
         self._scale_channels = [i for i, c in enumerate(self.classes) if c in SCALE_CHANNELS]
-        small_parts = DEFAULT_SMALL_PARTS if small_parts is None else small_parts
-        if small_parts not in SMALL_PARTS:
-            raise UserError(f"--small-parts: {small_parts!r} is not one of {', '.join(SMALL_PARTS)}")
-        self.small_parts = small_parts
+        self.small_parts = check_small_parts(DEFAULT_SMALL_PARTS if small_parts is None else small_parts)
         #: the gripper and object channels that the second pass gives (``small_parts="larger"`` with a larger second size)
         self._small_from_second = ([i for i, c in enumerate(self.classes) if c in SMALL_CHANNELS]
-                                   if small_parts == "larger" and second_scale > 1 else [])
+                                   if self.small_parts == "larger" and second_scale > 1 else [])
         self._zoom_channels = [self.classes.index(p) for p in ZOOM_PARTS if p in self.classes]
         if zoom and not self._zoom_channels:
             raise UserError(f"--zoom needs a model with a gripper or object channel; this one has {', '.join(self.classes)}")
