@@ -172,7 +172,7 @@ def test_tta_and_input_size_recorded_and_other_settings_need_overwrite(tmp_path,
     assert Recording(out).video_meta("clip")["labeller"] == {"tta": "flip", "input_size": [64, 96],
                                                              "reference": "motion", "gap": 2,
                                                              "second_size": [80, 128],  # 64x96 x 4/3
-                                                             "refine": "both"}
+                                                             "refine": "both", "small_parts": "larger"}
     flipped = Recording(out).read_masks("clip", 1)
     rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt], capsys)
     one_line_error(rc, err, "other labeller settings", "--overwrite")
@@ -184,8 +184,13 @@ def test_tta_and_input_size_recorded_and_other_settings_need_overwrite(tmp_path,
     assert label([video, "--out", old, "--checkpoint", semantic_ckpt] + as_before, capsys)[0] == 0
     assert not {"reference", "gap", "second_size", "refine"} & set(Recording(old).video_meta("clip")["labeller"])
     one_line_error(*label([video, "--out", old, "--checkpoint", semantic_ckpt], capsys),
-                   "--reference previous --gap 1 --second-scale 1 --refine none (as it was labelled)")
+                   "--reference previous --gap 1 --second-scale 1 --refine none --small-parts first (as it was labelled)")
     assert label([video, "--out", old, "--checkpoint", semantic_ckpt] + as_before, capsys)[0] == 0  # nothing to do
+    before = tmp_path / "before"  # labelled before --small-parts larger became the default (2026-12-02)
+    assert label([video, "--out", before, "--checkpoint", semantic_ckpt, "--small-parts", "first"], capsys)[0] == 0
+    assert "small_parts" not in Recording(before).video_meta("clip")["labeller"]
+    one_line_error(*label([video, "--out", before, "--checkpoint", semantic_ckpt], capsys),
+                   "--small-parts first (as it was labelled)")
     rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt, "--overwrite"], capsys)
     assert rc == 0, err
     assert Recording(out).video_meta("clip")["labeller"]["tta"] == "none"

@@ -1,4 +1,5 @@
-"""``--second-scale``: a second pass at a larger input size, averaged into the large parts."""
+"""``--second-scale``: a second pass at a larger input size, averaged into the large parts; the small parts from the
+larger pass (``--small-parts``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -28,7 +29,7 @@ def test_second_pass_averages_large_parts_with_a_labeller_at_the_larger_size(sem
     large = [model.cfg.classes.index(c) for c in ("foreground", "robot", "distractor")]
     small = [model.cfg.classes.index(c) for c in ("gripper", "object")]
     np.testing.assert_allclose(got[:, large], 0.5 * (first[:, large] + big[:, large]), atol=2e-5)
-    np.testing.assert_allclose(got[:, small], first[:, small], atol=2e-5)
+    np.testing.assert_allclose(got[:, small], big[:, small], atol=2e-5)  # by default from the larger pass (row 54)
     assert np.abs(big[:, large] - first[:, large]).max() > 1e-3  # the second size does change them
 
 
@@ -92,16 +93,19 @@ def test_small_parts_from_the_larger_pass(semantic_ckpt, tmp_path):
     model = load_checkpoint(semantic_ckpt)
     frames = video()
     run = lambda **kw: np.stack([p for _, p in Labeller(model, "cpu", batch=3, refine="none", **kw).predict(iter(frames))])
-    default, larger = run(second_scale=2), run(second_scale=2, small_parts="larger")
+    first, larger = run(second_scale=2, small_parts="first"), run(second_scale=2, small_parts="larger")
     big = run(input_size=(64, 96), second_scale=1)
     small = [model.cfg.classes.index(c) for c in ("gripper", "object")]
     rest = [i for i in range(len(model.cfg.classes)) if i not in small]
     np.testing.assert_allclose(larger[:, small], big[:, small], atol=2e-5)   # from the 64x96 pass
-    np.testing.assert_array_equal(larger[:, rest], default[:, rest])          # the other parts: the default's
-    assert np.abs(larger[:, small] - default[:, small]).max() > 1e-3
+    np.testing.assert_array_equal(larger[:, rest], first[:, rest])            # the other parts: as with "first"
+    assert np.abs(larger[:, small] - first[:, small]).max() > 1e-3
+    np.testing.assert_array_equal(run(second_scale=2), larger)                 # the default since row 54
     # the second pass is the smaller one: the small parts stay with the first pass
     np.testing.assert_array_equal(run(second_scale=0.75, small_parts="larger"), run(second_scale=0.75))
     assert Labeller(model, "cpu", second_scale=2, small_parts="larger", refine="none").settings()["small_parts"] == "larger"
-    assert "small_parts" not in Labeller(model, "cpu", second_scale=2, refine="none").settings()
+    assert Labeller(model, "cpu", second_scale=2, refine="none").settings()["small_parts"] == "larger"
+    # "first" is what every output made before the option existed was labelled with: it is not recorded
+    assert "small_parts" not in Labeller(model, "cpu", second_scale=2, small_parts="first", refine="none").settings()
     with pytest.raises(UserError, match="--small-parts"):
         Labeller(model, "cpu", small_parts="biggest", refine="none")

@@ -54,7 +54,8 @@ def add_pass_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
 
     p.add_argument("--small-parts", default=None, choices=SMALL_PARTS,
                    help=prefix + "with two passes, which one the gripper and the grasped object come from: first "
-                        "(the input size's; default) or larger (the larger size's: sharper small parts, same compute)")
+                        "(the input size's, as before 2026-12-02) or larger (the larger size's: sharper small parts, same "
+                        "compute; default)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

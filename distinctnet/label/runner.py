@@ -48,7 +48,7 @@ TTA_MODES = ("none", "flip", "bidir")
 SCALE_CHANNELS = ("foreground", "robot", "distractor")  # the large parts: averaged over the two input sizes
 SMALL_CHANNELS = ("gripper", "object")  # the small parts: taken from one of the two passes (``small_parts``)
 SMALL_PARTS = ("first", "larger")
-DEFAULT_SMALL_PARTS = "first"  # eval/QUALITY.md row 53: "larger" is judged on fresh sets before it can become the default
+DEFAULT_SMALL_PARTS = "larger"  # eval/QUALITY.md row 54: passed its rule on sets 45-46 ("first" until then)
 #: eval/QUALITY.md rows 41-: the object/distractor overlap rule, off until judged on fresh sets
 DEFAULT_EXCLUSIVE = "none"
 DEFAULT_SECOND_SCALE = 4 / 3  # eval/QUALITY.md rows 32-: judged on six sets not used to choose it
