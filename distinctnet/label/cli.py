@@ -35,7 +35,8 @@ def add_pass_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
                         "up to Z times (sharper small parts; about twice the compute; default 0, off)")
     p.add_argument("--second-scale", type=float, default=None, metavar="S",
                    help=prefix + "run the network a second time at S x its input size and average the foreground, "
-                        "robot and distractor of both passes (about three times the compute; default 1.333 for "
+                        "robot and distractor of both passes, the gripper and object per --small-parts (about three times "
+                        "the compute; default 1.333 for "
                         "models that take any input size, 1 with --tta bidir; 1 turns it off)")
     from .refine import MODES as REFINE_MODES
 
