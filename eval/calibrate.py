@@ -13,6 +13,9 @@ of a grid, and takes the best one per class. ``--write`` stores them in a copy o
 
 Pick the calibration set like a validation set: labelled recordings the model was not trained on and that
 are not the ones you report figures on (e.g. renders of the training robots from new seeds, repainted).
+Thresholds fit the labeller they were calibrated with: give the labeller options you label with
+(``--input-size``, ``--second-scale``, ``--small-parts``, ...; the defaults are ``distinctnet label``'s); they are
+recorded in the JSON and in the checkpoint's ``meta["thresholds_from"]``.
 """
 from __future__ import annotations
 
@@ -148,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="calibrate only these classes (comma-separated); the others keep 0.5 (default: all)")
     p.add_argument("--step", default="0.05", help="threshold grid step (default 0.05: 0.05 ... 0.95)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--input-size", metavar="HxW", help="labeller input size (default: the model's native size)")
+    from distinctnet.label.cli import add_pass_arguments
+
+    add_pass_arguments(p, prefix="labeller: ")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     try:
@@ -159,7 +166,14 @@ def main(argv: list[str] | None = None) -> int:
 
         grid = parse_grid(args.step)
         ckpt = checkpoint_path(args.checkpoint)
-        labeller = Labeller(load_model(ckpt), resolve_device(args.device), thresholds=0.5)
+        size = None
+        if args.input_size:
+            from distinctnet.argtypes import parse_size
+
+            size = parse_size(args.input_size, option="--input-size")
+        labeller = Labeller(load_model(ckpt), resolve_device(args.device), thresholds=0.5, input_size=size,
+                            reference=args.reference, gap=args.gap, zoom=args.zoom, second_scale=args.second_scale,
+                            refine=args.refine, exclusive=args.exclusive, small_parts=args.small_parts)
         hist, frames = collect(args.data, labeller, progress=not args.quiet)
         result = calibrate(hist, grid)
         if args.classes:
@@ -178,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{c:<12}{f(r['iou_at_0.5']):>9}{r['threshold']:>11g}{f(r['iou']):>7}")
         thresholds = {c: r["threshold"] for c, r in result.items()}
         info = {"checkpoint": str(ckpt), "data": str(args.data), "frames": frames, "grid_step": grid[0],
-                "thresholds": thresholds, "classes": result}
+                "labeller": labeller.settings(), "thresholds": thresholds, "classes": result}
         if args.json:
             atomic_write_json(args.json, info)
         if args.plot:
@@ -187,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             rewrite_meta(ckpt, args.write, {"thresholds": thresholds,
                                             "thresholds_from": {"data": str(args.data), "frames": frames,
                                                                 "classes": args.classes or "all",
+                                                                "labeller": labeller.settings(),
                                                                 "tool": "python -m eval.calibrate"}})
             print(f"wrote {args.write}")
     except UserError as e:

@@ -141,6 +141,16 @@ def test_calibrated_checkpoint_is_used_by_the_labeller(tmp_path, semantic_ckpt, 
     for (k, v), w in zip(a.state_dict().items(), b.state_dict().values()):
         assert torch.equal(v, w), k  # weights copied unchanged
     assert b.meta["thresholds"] == info["thresholds"] and b.cfg == a.cfg
+    assert info["labeller"]["second_size"] and b.meta["thresholds_from"]["labeller"] == info["labeller"]
+    # the labeller it calibrates for is the one given: one pass at another size changes the probabilities
+    assert main(["--data", str(tmp_path / "gt"), "--checkpoint", str(semantic_ckpt), "--json", str(tmp_path / "t1.json"),
+                 "--input-size", "64x96", "--second-scale", "1", "--refine", "none", "--quiet"]) == 0
+    one = json.loads((tmp_path / "t1.json").read_text())
+    assert one["labeller"]["input_size"] == [64, 96] and "second_size" not in one["labeller"]
+    assert "refine" not in one["labeller"] and info["labeller"]["refine"] == "both"
+    assert one["classes"]["robot"]["iou_at_0.5"] != info["classes"]["robot"]["iou_at_0.5"]
+    assert main(["--data", str(tmp_path / "gt"), "--checkpoint", str(semantic_ckpt), "--input-size", "64"]) == 1
+    assert "--input-size" in capsys.readouterr().err
 
     assert main(["--data", str(tmp_path / "gt"), "--checkpoint", str(semantic_ckpt), "--json",
                  str(tmp_path / "t2.json"), "--classes", "gripper,object", "--quiet"]) == 0
