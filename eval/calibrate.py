@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--step", default="0.05", help="threshold grid step (default 0.05: 0.05 ... 0.95)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--input-size", metavar="HxW", help="labeller input size (default: the model's native size)")
-    from distinctnet.label.cli import add_pass_arguments
+    from distinctnet.label.cli import add_pass_arguments, pass_options
 
     add_pass_arguments(p, prefix="labeller: ")
     p.add_argument("--quiet", action="store_true")
@@ -172,8 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
             size = parse_size(args.input_size, option="--input-size")
         labeller = Labeller(load_model(ckpt), resolve_device(args.device), thresholds=0.5, input_size=size,
-                            reference=args.reference, gap=args.gap, zoom=args.zoom, second_scale=args.second_scale,
-                            refine=args.refine, exclusive=args.exclusive, small_parts=args.small_parts)
+                            **pass_options(args))
         hist, frames = collect(args.data, labeller, progress=not args.quiet)
         result = calibrate(hist, grid)
         if args.classes:

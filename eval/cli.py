@@ -146,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
             if not args.checkpoint:
                 raise UserError("give --pred (a predicted tree) or --checkpoint (a model to label --data with)")
             pred = args.out or (tmp := tempfile.mkdtemp(prefix="distinctnet-eval-"))
+            from distinctnet.label.cli import pass_options
+
             size = None
             if args.input_size:
                 from distinctnet.argtypes import parse_size
@@ -154,8 +156,7 @@ def run(args: argparse.Namespace) -> int:
             if args.threshold is not None and not 0.0 < args.threshold < 1.0:
                 raise UserError("--threshold must be between 0 and 1")
             run_info = run_labeller(args.data, pred, args.checkpoint, args.device, args.tta, size, args.threshold,
-                                    args.clean, args.reference, args.gap, args.zoom,
-                                    args.second_scale, args.refine, args.exclusive, args.small_parts)
+                                    args.clean, **pass_options(args))
         result = score(args.data, pred, args.classes or CLASSES, motion_parts=args.motion_parts,
                        skip_first_and_last=args.skip_first_and_last, worst_k=args.worst,
                        videos=args.videos, progress=not args.quiet, workers=args.workers)

@@ -29,6 +29,7 @@ def input_paths(inputs: list[str] | None) -> list[str]:
 
 def run_label(args, shard: tuple[int, int] | None = None) -> Summary:
     from ..device import resolve_device
+    from .cli import pass_options
     from .model import checkpoint_path
     from .runner import Labeller
 
@@ -43,10 +44,7 @@ def run_label(args, shard: tuple[int, int] | None = None) -> Summary:
     labeller = Labeller(load_model(ckpt), device, batch=args.batch, tta=getattr(args, "tta", "none"),
                         input_size=getattr(args, "input_size", None), thresholds=args.threshold,
                         compile=getattr(args, "compile", False), clean=getattr(args, "clean", 0.0),
-                        reference=getattr(args, "reference", None),
-                        gap=getattr(args, "gap", None), zoom=getattr(args, "zoom", 0.0),
-                        second_scale=getattr(args, "second_scale", None), refine=getattr(args, "refine", None),
-                        exclusive=getattr(args, "exclusive", None), small_parts=getattr(args, "small_parts", None))
+                        **pass_options(args))
     opts = LabelOptions(out=Path(args.out), exports=formats, overwrite=args.overwrite,
                         review_margin=args.review_margin, jpeg_quality=args.jpeg_quality, fps=args.fps,
                         settings=labeller.settings(), progress=not args.quiet, checkpoint=str(ckpt),

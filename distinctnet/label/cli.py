@@ -59,6 +59,15 @@ def add_pass_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
                         "compute; default)")
 
 
+#: the Labeller keyword arguments that ``add_pass_arguments`` adds, under the same names
+PASS_OPTIONS = ("reference", "gap", "zoom", "second_scale", "refine", "exclusive", "small_parts")
+
+
+def pass_options(args: argparse.Namespace) -> dict:
+    """The pass options in ``args`` as Labeller keyword arguments (those ``args`` lacks keep the Labeller's defaults)."""
+    return {k: getattr(args, k) for k in PASS_OPTIONS if hasattr(args, k)}
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG

@@ -91,13 +91,16 @@ continue_default() {
     --trainer.default_root_dir=$runs/g/semantic --export=$runs/g/semantic.safetensors --ckpt_path=last
 }
 
-# six_robot_renders DIR SEED: 24 training recordings of the six training embodiments (16 frames at 240x416, training
-# objects and photos, half repainted; ~20-45 min on a 2-core VM) into DIR from SEED; a partly rendered folder is
-# resumed. data/v10/robots (seed 700) and data/v13/robots (seed 800, default-v13.sh).
+# six_robot_renders DIR SEED [COUNT [OPTION...]]: COUNT (default 24) training recordings of the six training
+# embodiments (16 frames at 240x416, training objects and photos, half repainted; ~20-45 min for 24 on a 2-core VM)
+# into DIR from SEED, with any further `synth robots` OPTIONs; a partly rendered folder is resumed. data/v10/robots
+# (seed 700), data/v13/robots (seed 800, default-v13.sh), the calibration set data/v10/calib (thresholds-v10.sh).
 six_robot_renders() {
-  [ -f "$1/meta.json" ] && [ "$(ls "$1/meta.d" | wc -l)" -ge 24 ] || \
-    $DN synth robots "$1" --robots ur5e,kinova3,sawyer,panda140,panda,kuka --count 24 --frames 16 \
-      --size 240x416 --seed "$2" --objects data/v1/objects_ycb_train --textures data/v3/bg_train --repaint 0.5
+  local dir=$1 seed=$2 count=${3:-24}
+  shift $(( $# < 3 ? $# : 3 ))
+  [ -f "$dir/meta.json" ] && [ "$(ls "$dir/meta.d" | wc -l)" -ge "$count" ] || \
+    $DN synth robots "$dir" --robots ur5e,kinova3,sawyer,panda140,panda,kuka --count "$count" --frames 16 \
+      --size 240x416 --seed "$seed" --objects data/v1/objects_ycb_train --textures data/v3/bg_train --repaint 0.5 "$@"
 }
 
 # v10_objects: the training objects' cut-outs the composites of rounds v10 on paste (data/v10/objects).

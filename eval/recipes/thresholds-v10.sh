@@ -21,10 +21,7 @@ RUNS=${RUNS:-runs/thresholds-v10}
 C=${C:-distinctnet/assets/default.safetensors}
 source eval/recipes/splits.sh
 mkdir -p $RUNS
-[ -f data/v10/calib/meta.json ] && [ "$(ls data/v10/calib/meta.d | wc -l)" -ge 10 ] || \
-  $DN synth robots data/v10/calib --robots ur5e,kinova3,sawyer,panda140,panda,kuka --count 10 --frames 16 \
-    --size 240x416 --seed 1950 --objects data/v1/objects_ycb_train --textures data/v3/bg_train --repaint 0.5 \
-    --object-p 0.9
+six_robot_renders data/v10/calib 1950 10 --object-p 0.9
 [ -f $RUNS/v10t.safetensors ] || $PY -m eval.calibrate --data data/v10/calib --checkpoint $C \
   --classes gripper,object,distractor --write $RUNS/v10t.safetensors --json $RUNS/thresholds.json \
   --plot $RUNS/thresholds.png
