@@ -78,8 +78,11 @@ def collect(data: str | Path, labeller, progress: bool = True) -> tuple[Threshol
         for video in rec.videos:
             scored = set(scored_classes(rec.video_meta(video).get("annotated_parts", ())))
             classes = [(i, c) for i, c in enumerate(labeller.classes) if c in scored]
-            images = (rec.read_image(video, i) for i in range(rec.num_frames(video)))
-            for i, (rgb, probs) in enumerate(labeller.predict(images)):
+            def images():
+                return (rec.read_image(video, i) for i in range(rec.num_frames(video)))
+
+            kw = {"moved": labeller.moved_map(images())} if getattr(labeller, "needs_moved_map", False) else {}
+            for i, (rgb, probs) in enumerate(labeller.predict(images(), **kw)):
                 gt = class_masks(rec.read_masks(video, i))
                 for ch, c in classes:
                     if gt[c].shape != probs[ch].shape:

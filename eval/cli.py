@@ -54,7 +54,7 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
                  input_size: tuple[int, int] | None = None, threshold: float | None = None, clean: float = 0.0,
                  reference: str | None = None, gap: int | None = None, zoom: float = 0.0,
                  second_scale: float | None = None, refine: str | None = None, exclusive: str | None = None,
-                 small_parts: str | None = None) -> dict:
+                 small_parts: str | None = None, unmoved: str | None = None) -> dict:
     """Label ``data``'s images into ``out`` with the model; returns the ``run`` section of the scores."""
     import time
 
@@ -74,7 +74,7 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
     info = label_recordings(data, out, checkpoint=checkpoint, device=device, tta=tta, input_size=input_size,
                             threshold=threshold, clean=clean, reference=reference, gap=gap,
                             zoom=zoom, second_scale=second_scale, refine=refine, exclusive=exclusive,
-                            small_parts=small_parts)
+                            small_parts=small_parts, unmoved=unmoved)
     seconds = time.perf_counter() - t0
     info = info if isinstance(info, dict) else {}
     pairs = info.get("pairs")
@@ -89,7 +89,8 @@ def run_labeller(data: str, out: str, checkpoint: str, device: str, tta: str = "
             "thresholds": info.get("thresholds"), "clean": clean,
             "reference": info.get("reference", reference), "gap": info.get("gap", gap), "zoom": info.get("zoom", zoom),
             "second_size": info.get("second_size"), "refine": info.get("refine", refine),
-            "exclusive": info.get("exclusive", exclusive), "small_parts": info.get("small_parts", small_parts)}
+            "exclusive": info.get("exclusive", exclusive), "small_parts": info.get("small_parts", small_parts),
+            "unmoved": info.get("unmoved", unmoved)}
 
 
 def parameter_count(checkpoint: str) -> int | None:

@@ -152,6 +152,7 @@ def write_report(result: dict, out_dir: str | Path, gt_root=None, pred_root=None
                         f"foreground, robot and distractor averaged with a second pass at {run['second_size'][0]}x"
                         f"{run['second_size'][1]}" if run.get("second_size") else "",
                         "gripper and object from the larger pass" if run.get("small_parts") == "larger" else "",
+                        "mask pieces where nothing moved dropped" if run.get("unmoved") == "drop" else "",
                         _refine_text(run.get("refine"))]
         if any(settings_run):
             lines.append("- labeller settings: " + "; ".join(x for x in settings_run if x))

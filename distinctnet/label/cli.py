@@ -57,10 +57,16 @@ def add_pass_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
                    help=prefix + "with two passes, which one the gripper and the grasped object come from: first "
                         "(the input size's, as before 2026-12-02) or larger (the larger size's: sharper small parts, same "
                         "compute; default)")
+    from .unmoved import MODES as UNMOVED_MODES
+
+    p.add_argument("--unmoved", default=None, choices=UNMOVED_MODES,
+                   help=prefix + "drop: remove the pieces of the robot, gripper, object and distractor masks where "
+                        "nothing in the whole video ever moved (scenery taken for them; for a fixed camera: a robot "
+                        "that stands still through a whole video would be dropped too); keep: leave them (default)")
 
 
 #: the Labeller keyword arguments that ``add_pass_arguments`` adds, under the same names
-PASS_OPTIONS = ("reference", "gap", "zoom", "second_scale", "refine", "exclusive", "small_parts")
+PASS_OPTIONS = ("reference", "gap", "zoom", "second_scale", "refine", "exclusive", "small_parts", "unmoved")
 
 
 def pass_options(args: argparse.Namespace) -> dict:

@@ -55,7 +55,8 @@ class Summary:
 
 #: labeller settings added after outputs existed: what an output without them was made with
 LATER_SETTINGS = {"reference": "--reference previous", "gap": "--gap 1", "second_size": "--second-scale 1",
-                  "refine": "--refine none", "exclusive": "--exclusive none", "small_parts": "--small-parts first"}
+                  "refine": "--refine none", "exclusive": "--exclusive none", "small_parts": "--small-parts first",
+                  "unmoved": "--unmoved keep"}
 
 
 def resume_hint(done: dict, now: dict) -> str:
@@ -168,8 +169,12 @@ def label_video(src: Source, labeller, opts: LabelOptions, plan) -> int:
     n = 0
     pool = OrderedPool(opts.write_workers)
     try:
+        kw = {}
+        if getattr(labeller, "needs_moved_map", False):  # a first pass over the frames: where anything moved
+            kw["moved"] = labeller.moved_map(tqdm(src.frames([]), desc=f"{src.name} (motion)", unit="frame",
+                                                  disable=not opts.progress, leave=False))
         frames = prefetch(src.frames(skipped), depth=2 * labeller.batch)  # decoding overlaps the model
-        for i, (rgb, probs) in enumerate(labeller.predict(frames)):
+        for i, (rgb, probs) in enumerate(labeller.predict(frames, **kw)):
             if i == 0:
                 quality.rows.append(emit(i, rgb, probs))  # fixes the video's frame size before threads start
             else:

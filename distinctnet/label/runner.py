@@ -19,6 +19,8 @@ from .parts import check_exclusive
 from .reference import MotionGate, ReferencePicker, check_options, thumbnails
 from .refine import can_gate, check_refine
 from .refine import refine as refine_probs
+from .unmoved import MovedMap, check_unmoved, drop_unmoved, gated_channels
+from .unmoved import moved_map as whole_video_moved_map
 from .zoom import BLEND as ZOOM_BLEND
 from .zoom import PARTS as ZOOM_PARTS
 from .zoom import check_zoom, zoom_box
@@ -53,6 +55,7 @@ DEFAULT_SMALL_PARTS = "larger"  # eval/QUALITY.md row 54: passed its rule on set
 DEFAULT_EXCLUSIVE = "none"
 DEFAULT_SECOND_SCALE = 4 / 3  # eval/QUALITY.md rows 32-: judged on six sets not used to choose it
 DEFAULT_REFINE = "both"  # eval/QUALITY.md rows 34-: judged on three sets rendered after the choice
+DEFAULT_UNMOVED = "keep"  # eval/QUALITY.md row 59: ``drop`` is judged on sets 51-54 (eval/recipes/unmoved.sh)
 
 
 class Labeller:
@@ -60,7 +63,7 @@ class Labeller:
                  thresholds: float | dict[str, float] | None = None, compile: bool = False, clean: float = 0.0,
                  reference: str | None = None, gate: MotionGate | None = None, gap: int | None = None,
                  zoom: float = 0.0, second_scale: float | None = None, refine: str | None = None,
-                 exclusive: str | None = None, small_parts: str | None = None):
+                 exclusive: str | None = None, small_parts: str | None = None, unmoved: str | None = None):
         """
         Args:
             tta: test-time augmentation: ``none``; ``flip`` (the mirrored video is labelled too and the
@@ -101,6 +104,9 @@ class Labeller:
             small_parts: with two passes, which one the gripper and the object come from: ``first`` (the input size's)
                 or ``larger`` (the larger of the two sizes; the other parts are unchanged). Default (None):
                 ``DEFAULT_SMALL_PARTS``.
+            unmoved: ``drop`` sets to 0 the pieces of the robot, gripper, object and distractor masks that touch no
+                pixel that changed anywhere in the video (scenery taken for them, from a fixed camera; ``unmoved.py``);
+                ``keep`` leaves them. Default (None): ``DEFAULT_UNMOVED``.
         """
         import torch
 
@@ -169,6 +175,8 @@ class Labeller:
         if refine is None:
             refine = DEFAULT_REFINE if can_gate(self.classes) else "edges"
         self.refine = check_refine(refine, self.classes)
+        self.unmoved = check_unmoved(DEFAULT_UNMOVED if unmoved is None else unmoved)
+        self._unmoved_channels = gated_channels(self.classes)
         self._encode = _compiled(self.model.encode) if compile else self.model.encode
         self._decode = _compiled(self.model.decode) if compile else self.model.decode
 
@@ -325,10 +333,24 @@ class Labeller:
             out["exclusive"] = self.exclusive
         if self._small_from_second:
             out["small_parts"] = self.small_parts
+        if self.unmoved != "keep":
+            out["unmoved"] = self.unmoved
         return out
 
-    def predict(self, frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(rgb, probabilities C x H x W float32 at the frame's size) per frame, in order."""
+    @property
+    def needs_moved_map(self) -> bool:
+        """Whether :meth:`predict` uses a moved map (``unmoved="drop"``): pass it one of the whole video
+        (:meth:`moved_map`) where the frames can be read twice."""
+        return self.unmoved == "drop"
+
+    def moved_map(self, frames: Iterable[np.ndarray]) -> np.ndarray | None:
+        """The pixels that changed anywhere in ``frames`` (a whole video), for :meth:`predict`'s ``moved``."""
+        return whole_video_moved_map(frames, self.input_size)
+
+    def predict(self, frames: Iterable[np.ndarray], moved: np.ndarray | None = None
+                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(rgb, probabilities C x H x W float32 at the frame's size) per frame, in order. ``moved``: with
+        ``unmoved="drop"``, the video's moved map (:meth:`moved_map`); without it the map grows as the frames come."""
         import torch
 
         from ..device import autocast, to_device_layout
@@ -342,6 +364,7 @@ class Labeller:
         picker = ReferencePicker(self.reference, self.gate, self.gap)  # the mirror is paired as the video
         chunks = self._chunks(frames)
         raw: dict[int, np.ndarray] = {}  # ``zoom``: the earlier frames that later frames may be paired with
+        growing = MovedMap(self.input_size) if self.needs_moved_map and moved is None else None
         for chunk, after in _with_next(chunks) if self.tta == "bidir" else ((c, None) for c in chunks):
             size = chunk[0].shape[:2]
             x = tensor(chunk)
@@ -366,6 +389,14 @@ class Labeller:
                     rgb = torch.from_numpy(np.stack(chunk)).to(self.device, non_blocking=True).permute(0, 3, 1, 2)
                     probs = refine_probs(probs, rgb, self.refine, self.classes, self.thresholds, self.input_size[0])
             probs = probs.cpu().numpy()
+            if self.needs_moved_map:
+                if growing is not None:
+                    for f in chunk:
+                        growing.add(f)
+                    moved = growing.mask()
+                th = self.channel_thresholds
+                for p in probs:
+                    drop_unmoved(p, moved, self._unmoved_channels, th, self.input_size[0])
             yield from zip(chunk, probs)
 
 
@@ -408,10 +439,11 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
                      clean: float = 0.0, reference: str | None = None, gap: int | None = None,
                      zoom: float = 0.0, second_scale: float | None = None, refine: str | None = None,
                      review_margin: float | None = None, exclusive: str | None = None,
-                     small_parts: str | None = None) -> dict:
+                     small_parts: str | None = None, unmoved: str | None = None) -> dict:
     """Python API of ``distinctnet label``: label ``inputs`` (a path or a list of paths of any input kind)
     into the labelled-recording tree ``out``. Returns ``{"pairs", "seconds", "device", "parameters",
-    "labelled", "skipped", "thresholds", "reference", "gap", "zoom", "second_size", "refine", "exclusive"}`` (``second_size`` None
+    "labelled", "skipped", "thresholds", "reference", "gap", "zoom", "second_size", "refine", "exclusive",
+    "small_parts", "unmoved"}`` (``second_size`` None
     with one pass); raises UserError when a video fails (the others are labelled). ``review_margin``: one review
     margin for all parts (default: the checkpoint's calibrated ones, else 0.6)."""
     import time
@@ -430,7 +462,7 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
     model = load_model(ckpt)
     labeller = Labeller(model, dev, batch=batch, tta=tta, input_size=input_size, thresholds=threshold, clean=clean,
                         reference=reference, gap=gap, zoom=zoom, second_scale=second_scale, refine=refine,
-                        exclusive=exclusive, small_parts=small_parts)
+                        exclusive=exclusive, small_parts=small_parts, unmoved=unmoved)
     opts = LabelOptions(out=Path(out), exports=list(exports), overwrite=overwrite, progress=progress,
                         checkpoint=str(ckpt), checkpoint_sha256=file_sha256(ckpt), settings=labeller.settings(),
                         write_workers=default_write_workers(write_workers), review_margin=review_margin)
@@ -446,4 +478,4 @@ def label_recordings(inputs, out, checkpoint=None, device: str = "auto", batch: 
             "labelled": summary.labelled, "skipped": summary.skipped, "thresholds": dict(labeller.thresholds),
             "reference": labeller.reference, "gap": labeller.gap, "zoom": labeller.zoom,
             "second_size": opts.settings.get("second_size"), "refine": labeller.refine,
-            "exclusive": labeller.exclusive, "small_parts": labeller.small_parts}
+            "exclusive": labeller.exclusive, "small_parts": labeller.small_parts, "unmoved": labeller.unmoved}
