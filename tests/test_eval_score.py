@@ -212,9 +212,10 @@ def test_cli_runs_the_labeller(trees, tmp_path, monkeypatch):
     calls = []
 
     def fake_label(data, out, checkpoint=None, device=None, tta="none", input_size=None, threshold=None, clean=0.0,
-                   reference=None, gap=1, zoom=0.0, second_scale=1.0, refine=None, exclusive=None, small_parts=None):
+                   reference=None, gap=1, zoom=0.0, second_scale=1.0, refine=None, exclusive=None, small_parts=None,
+                   unmoved=None):
         calls.append((data, out, checkpoint, device, tta, input_size, threshold, clean, reference, gap, zoom,
-                      second_scale, refine, exclusive, small_parts))
+                      second_scale, refine, exclusive, small_parts, unmoved))
         write_tree(out, shrink_after_stop=False, images=False)
         return {"thresholds": {"robot": threshold}}
 
@@ -227,11 +228,13 @@ def test_cli_runs_the_labeller(trees, tmp_path, monkeypatch):
                  "--device", "cpu", "--quiet", "--out", str(tmp_path / "pred"), "--tta", "flip",
                  "--input-size", "64x96", "--threshold", "0.3", "--clean", "0.2",
                  "--reference", "motion", "--gap", "2", "--zoom", "2.5", "--second-scale", "1.5",
-                 "--refine", "edges", "--exclusive", "distractor", "--small-parts", "larger"]) == 0
+                 "--refine", "edges", "--exclusive", "distractor", "--small-parts", "larger",
+                 "--unmoved", "drop"]) == 0
     r = json.loads(out_json.read_text())
     assert calls and calls[0][2:] == (str(ckpt), "cpu", "flip", (64, 96), 0.3, 0.2, "motion", 2, 2.5, 1.5, "edges",
-                                       "distractor", "larger")
+                                       "distractor", "larger", "drop")
     assert r["run"]["refine"] == "edges" and r["run"]["exclusive"] == "distractor" and r["run"]["small_parts"] == "larger"
+    assert r["run"]["unmoved"] == "drop"
     assert r["run"]["tta"] == "flip" and r["run"]["input_size"] == [64, 96] and r["run"]["clean"] == 0.2
     assert r["run"]["reference"] == "motion" and r["run"]["gap"] == 2 and r["run"]["zoom"] == 2.5
     assert r["run"]["thresholds"] == {"robot": 0.3}
