@@ -32,8 +32,8 @@ def scene(n: int, moving: bool = True, noise: int = 0, h: int = 96, w: int = 128
 def test_moved_map_covers_the_path_of_what_moved_and_not_the_still_scene():
     m = moved_map(scene(6, noise=4), (96, 128))
     assert m.shape == (96, 128) and m.dtype == bool
-    assert m[25:35, 12:40].all()  # the square's path (its leading and trailing edges swept over it)
-    assert not m[60:, :].any() and not m[:, 90:].any()  # the scene away from it: noise of +-4 levels is no motion
+    assert m[22:38, 12:44].all()  # the square's path (its leading and trailing edges swept over it)
+    assert not m[45:, :].any() and not m[:, 50:].any()  # the scene away from it: noise of +-4 levels is no motion
     assert moved_map(scene(6, moving=False, noise=4), (96, 128)) is None  # nothing moved at all
     assert moved_map(scene(1), (96, 128)) is None  # one frame: no change to see
 
@@ -65,13 +65,13 @@ def test_drop_unmoved_zeroes_the_pieces_that_never_moved(monkeypatch):
     p = blob_probs()
     moved = np.zeros((96, 128), bool)
     moved[12:14, 12:14] = True  # touches A only
-    got = drop_unmoved(p.copy(), moved, channels=[1], thresholds=[0.5, 0.5], input_h=96)
+    got = drop_unmoved(p.copy(), moved, {1: 2}, thresholds=[0.5, 0.5], input_h=96)
     ref = p.copy()
     ref[1, 70:80, 100:120] = 0  # C dropped; B is bridged to A (4 px < BRIDGE) and stays
     np.testing.assert_array_equal(got, ref)
     # with no gap tolerance B is its own piece, and it never moved either
     monkeypatch.setattr(unmoved, "BRIDGE", 1)
-    got = drop_unmoved(p.copy(), moved, channels=[1], thresholds=[0.5, 0.5], input_h=96)
+    got = drop_unmoved(p.copy(), moved, {1: 2}, thresholds=[0.5, 0.5], input_h=96)
     ref[1, 10:20, 34:44] = 0
     np.testing.assert_array_equal(got, ref)
 
@@ -81,20 +81,33 @@ def test_drop_unmoved_scales_the_gap_with_the_frame_and_takes_the_map_at_any_siz
     moved = np.zeros((48, 64), bool)  # half the frame's size
     moved[6, 6] = True  # frame pixels 12-13: inside A
     # the network input is 1/4 of the frame's height: a gap of 4 frame px is 1 input px, far under BRIDGE
-    got = drop_unmoved(p.copy(), moved, channels=[1], thresholds=[0.5, 0.5], input_h=24)
+    got = drop_unmoved(p.copy(), moved, {1: 2}, thresholds=[0.5, 0.5], input_h=24)
     assert got[1, 10:20, 34:44].min() == pytest.approx(0.8) and got[1, 70:80, 100:120].max() == 0
     # a frame four times smaller than the input: the tolerance is 13 / 4 -> 3 px, and B (4 px away) is its own piece
-    got = drop_unmoved(p.copy(), moved, channels=[1], thresholds=[0.5, 0.5], input_h=384)
+    got = drop_unmoved(p.copy(), moved, {1: 0}, thresholds=[0.5, 0.5], input_h=384)
     assert got[1, 10:20, 34:44].max() == 0 and got[1, 10:20, 10:30].min() == pytest.approx(0.9)
+
+
+def test_a_piece_stays_within_its_reach_of_what_moved():
+    p = blob_probs()
+    moved = np.zeros((96, 128), bool)
+    moved[12, 12] = True  # inside A; C (rows 70-80, columns 100-120) lies 58 px below and 88 px right of it
+    for reach, c_stays in ((2, False), (60, False), (90, True)):  # a square's half side: C is 88 px away sideways
+        got = drop_unmoved(p.copy(), moved, {1: reach}, [0.5, 0.5], input_h=96)
+        assert (got[1, 70:80, 100:120].min() > 0) == c_stays, reach
+        assert got[1, 10:20, 10:30].min() > 0  # A always
+    # the reach is in input pixels: at an input half the frame's height, 45 input px are 90 frame px
+    got = drop_unmoved(p.copy(), moved, {1: 45}, [0.5, 0.5], input_h=48)
+    assert got[1, 70:80, 100:120].min() > 0
 
 
 def test_nothing_moved_keeps_everything_and_thresholds_are_per_channel():
     p = blob_probs()
-    np.testing.assert_array_equal(drop_unmoved(p.copy(), None, [1], [0.5, 0.5], 96), p)
+    np.testing.assert_array_equal(drop_unmoved(p.copy(), None, {1: 2}, [0.5, 0.5], 96), p)
     moved = np.zeros((96, 128), bool)
     moved[12, 12] = True
     # at threshold 0.85 only A (0.9) is a piece; B (0.8) and C (0.7) are below it and stay as they are
-    got = drop_unmoved(p.copy(), moved, [1], [0.5, 0.85], 96)
+    got = drop_unmoved(p.copy(), moved, {1: 2}, [0.5, 0.85], 96)
     np.testing.assert_array_equal(got, p)
 
 
@@ -102,8 +115,10 @@ def test_options_and_channels():
     assert check_unmoved("drop") == "drop"
     with pytest.raises(UserError, match="--unmoved"):
         check_unmoved("sometimes")
-    assert gated_channels(("foreground", "robot", "gripper", "object", "distractor")) == [1, 2, 3, 4]
-    assert gated_channels(("foreground",)) == [0]  # a motion-only model: its foreground is written as the robot
+    r, d = unmoved.REACH["robot"], unmoved.DEFAULT_REACH
+    assert r > 10 * d  # the robot's still base may lie far from its moving links; the small parts move as a whole
+    assert gated_channels(("foreground", "robot", "gripper", "object", "distractor")) == {1: r, 2: d, 3: d, 4: d}
+    assert gated_channels(("foreground",)) == {0: r}  # a motion-only model: its foreground is written as the robot
 
 
 def video(n=8):

@@ -60,9 +60,10 @@ def add_pass_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
     from .unmoved import MODES as UNMOVED_MODES
 
     p.add_argument("--unmoved", default=None, choices=UNMOVED_MODES,
-                   help=prefix + "drop: remove the pieces of the robot, gripper, object and distractor masks where "
-                        "nothing in the whole video ever moved (scenery taken for them; for a fixed camera: a robot "
-                        "that stands still through a whole video would be dropped too); keep: leave them (default)")
+                   help=prefix + "drop: remove the pieces of the gripper, object and distractor masks that touch "
+                        "nothing that moved anywhere in the video, and the robot pieces far from anything that moved "
+                        "(scenery taken for them; for a fixed camera: a robot that stands still through a whole video "
+                        "would be dropped too); keep: leave them (default)")
 
 
 #: the Labeller keyword arguments that ``add_pass_arguments`` adds, under the same names

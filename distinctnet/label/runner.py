@@ -104,9 +104,9 @@ class Labeller:
             small_parts: with two passes, which one the gripper and the object come from: ``first`` (the input size's)
                 or ``larger`` (the larger of the two sizes; the other parts are unchanged). Default (None):
                 ``DEFAULT_SMALL_PARTS``.
-            unmoved: ``drop`` sets to 0 the pieces of the robot, gripper, object and distractor masks that touch no
-                pixel that changed anywhere in the video (scenery taken for them, from a fixed camera; ``unmoved.py``);
-                ``keep`` leaves them. Default (None): ``DEFAULT_UNMOVED``.
+            unmoved: ``drop`` sets to 0 the pieces of the gripper, object and distractor masks that touch no pixel that
+                changed anywhere in the video, and the robot pieces that lie far from any (scenery taken for them, from a
+                fixed camera; ``unmoved.py``); ``keep`` leaves them. Default (None): ``DEFAULT_UNMOVED``.
         """
         import torch
 
