@@ -172,7 +172,8 @@ def test_tta_and_input_size_recorded_and_other_settings_need_overwrite(tmp_path,
     assert Recording(out).video_meta("clip")["labeller"] == {"tta": "flip", "input_size": [64, 96],
                                                              "reference": "motion", "gap": 2,
                                                              "second_size": [80, 128],  # 64x96 x 4/3
-                                                             "refine": "both", "small_parts": "larger"}
+                                                             "refine": "both", "small_parts": "larger",
+                                                             "unmoved": "drop"}
     flipped = Recording(out).read_masks("clip", 1)
     rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt], capsys)
     one_line_error(rc, err, "other labeller settings", "--overwrite")
@@ -191,6 +192,11 @@ def test_tta_and_input_size_recorded_and_other_settings_need_overwrite(tmp_path,
     assert "small_parts" not in Recording(before).video_meta("clip")["labeller"]
     one_line_error(*label([video, "--out", before, "--checkpoint", semantic_ckpt], capsys),
                    "--small-parts first (as it was labelled)")
+    still = tmp_path / "still"  # labelled before --unmoved drop became the default (2026-12-08)
+    assert label([video, "--out", still, "--checkpoint", semantic_ckpt, "--unmoved", "keep"], capsys)[0] == 0
+    assert "unmoved" not in Recording(still).video_meta("clip")["labeller"]
+    one_line_error(*label([video, "--out", still, "--checkpoint", semantic_ckpt], capsys),
+                   "--unmoved keep (as it was labelled)")
     rc, err = label([video, "--out", out, "--checkpoint", semantic_ckpt, "--overwrite"], capsys)
     assert rc == 0, err
     assert Recording(out).video_meta("clip")["labeller"]["tta"] == "none"

@@ -102,7 +102,7 @@ def test_input_size_resizes_for_the_network_and_returns_frame_size(semantic_ckpt
     frames = [frame(i) for i in range(3)]
     size = (MODEL_SIZE[0] * 2, MODEL_SIZE[1] * 2)
     lab = Labeller(model, "cpu", gap=1, batch=2, input_size=size, second_scale=1, refine="none")
-    assert lab.settings() == {"tta": "none", "input_size": list(size), "reference": "motion"}
+    assert lab.settings() == {"tta": "none", "input_size": list(size), "reference": "motion", "unmoved": "drop"}
     got = [p for _, p in lab.predict(iter(frames))]
     assert [p.shape for p in got] == [(5, H, W)] * 3
     native = [p for _, p in Labeller(model, "cpu", gap=1, batch=2, second_scale=1, refine="none").predict(iter(frames))]

@@ -101,10 +101,11 @@ def test_labeller_zoom_equals_the_first_pass_refined_frame_by_frame(semantic_ckp
     rng = np.random.default_rng(2)
     pos = [0, 1, 2, 3, 3, 3, 3, 4, 5, 6]               # moving, a stop, moving: motion references reach back
     frames = [np.clip(frame(p, *BIG) + rng.normal(0, 2, (*BIG, 3)), 0, 255).astype(np.uint8) for p in pos]
-    base = np.stack([p for _, p in Labeller(model, "cpu", second_scale=1, refine="none").predict(iter(frames))])
+    base = np.stack([p for _, p in Labeller(model, "cpu", second_scale=1, refine="none", unmoved="keep").predict(
+        iter(frames))])
     # thresholds that leave a few pixels per frame (the random tiny model's output has no real parts)
     th = {c: float(np.quantile(base[:, i], 0.999)) for i, c in enumerate(model.cfg.classes)}
-    lab = Labeller(model, "cpu", zoom=3, thresholds=th, batch=batch, second_scale=1, refine="none")
+    lab = Labeller(model, "cpu", zoom=3, thresholds=th, batch=batch, second_scale=1, refine="none", unmoved="keep")
     got = np.stack([p for _, p in lab.predict(iter(frames))])
     x = torch.stack([lab._prep(f) for f in frames]).float() / 255
     refs = ReferencePicker("motion", gap=2).pick(len(frames), thumbnails(x, 4))

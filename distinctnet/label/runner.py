@@ -55,7 +55,7 @@ DEFAULT_SMALL_PARTS = "larger"  # eval/QUALITY.md row 54: passed its rule on set
 DEFAULT_EXCLUSIVE = "none"
 DEFAULT_SECOND_SCALE = 4 / 3  # eval/QUALITY.md rows 32-: judged on six sets not used to choose it
 DEFAULT_REFINE = "both"  # eval/QUALITY.md rows 34-: judged on three sets rendered after the choice
-DEFAULT_UNMOVED = "keep"  # eval/QUALITY.md row 59: ``drop`` is judged on sets 51-54 (eval/recipes/unmoved.sh)
+DEFAULT_UNMOVED = "drop"  # eval/QUALITY.md row 61: passed its rule on sets 55-58 (eval/recipes/unmoved-reach.sh)
 
 
 class Labeller:
